@@ -14,8 +14,9 @@ pub const FIXTURES_ENV: &str = "TTLIVE_FIXTURES";
 pub fn real_fixtures_dir() -> Option<PathBuf> {
     let dir = match std::env::var_os(FIXTURES_ENV) {
         Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures/tiktok-webcast-real"),
+        None => {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/tiktok-webcast-real")
+        }
     };
     dir.join("manifest.tsv").is_file().then_some(dir)
 }

@@ -133,8 +133,7 @@ fn check_one(dir: &std::path::Path, row: &FixtureRow) -> Result<Event, String> {
 
 #[test]
 fn every_real_fixture_decodes_into_its_typed_event() {
-    let Some(dir) = real_fixtures_or_skip("every_real_fixture_decodes_into_its_typed_event")
-    else {
+    let Some(dir) = real_fixtures_or_skip("every_real_fixture_decodes_into_its_typed_event") else {
         return;
     };
     let rows = read_manifest(&dir);
@@ -170,7 +169,10 @@ fn every_real_fixture_decodes_into_its_typed_event() {
         EventKind::Emote,
         EventKind::Subscribe,
     ] {
-        assert!(kinds.get(&k).copied().unwrap_or(0) > 0, "no fixture gave {k}");
+        assert!(
+            kinds.get(&k).copied().unwrap_or(0) > 0,
+            "no fixture gave {k}"
+        );
     }
 }
 
@@ -204,7 +206,10 @@ fn real_messages_survive_the_frame_path_unchanged() {
             let bytes = msg_frame(1000 + i as u64, &result, gzip);
             let decoded = decode_msg_frame(&bytes, &limits).unwrap();
             assert_eq!(decoded.log_id(), 1000 + i as i64);
-            let inner = decoded.result.as_ref().expect("msg frame has a fetch result");
+            let inner = decoded
+                .result
+                .as_ref()
+                .expect("msg frame has a fetch result");
             assert_eq!(inner.cursor, result.cursor);
             let via: Vec<Event> = decode_events(inner).map(Result::unwrap).collect();
             assert_eq!(via, direct);

@@ -1,1 +1,868 @@
-fn main() {}
+//! `tiktok-live`: watch, record, replay and decode TikTok LIVE events.
+//!
+//! Exit codes: 0 done (the stream ended, the replay finished, Ctrl-C), 1 other error, 2 bad
+//! usage, 3 some input could not be decoded, 4 a file could not be read or written, 5 the user is
+//! not live, 6 the user does not exist, 7 rate limited, 8 blocked or refused by TikTok (or the
+//! sign server refused the API key), 9 the sign server is unavailable, 10 gave up reconnecting.
+
+mod print;
+mod tap;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use ttlive_eventbus::{
+    EventBus, EventKind, EventSource, Filter, SourceEnd, SourceError, SourceErrorKind,
+};
+use ttlive_signer::{EulerSigner, SessionCredentials, Signer};
+use ttlive_source_mock::{FakeServer, Pace, ReplaySource};
+use ttlive_source_tiktok::{TikTokError, TikTokSource, WebClient};
+
+use crate::print::Printer;
+
+const EXIT_OK: u8 = 0;
+const EXIT_ERROR: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_DECODE_ERROR: u8 = 3;
+const EXIT_IO_ERROR: u8 = 4;
+const EXIT_OFFLINE: u8 = 5;
+const EXIT_NOT_FOUND: u8 = 6;
+const EXIT_RATE_LIMITED: u8 = 7;
+const EXIT_BLOCKED: u8 = 8;
+const EXIT_SIGN_DOWN: u8 = 9;
+const EXIT_GAVE_UP: u8 = 10;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tiktok-live",
+    version,
+    about = "Read TikTok LIVE events: watch a stream, record and replay it, decode webcast messages",
+    after_help = "Exit codes: 0 done, 1 error, 2 usage, 3 decode errors, 4 file error, 5 not live, \
+                  6 no such user, 7 rate limited, 8 blocked or refused, 9 sign server down, \
+                  10 gave up reconnecting."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The built-in demo: a fake TikTok on 127.0.0.1 plays a recorded session, and the real
+    /// client watches it exactly as `watch` watches TikTok. Needs no internet.
+    Demo {
+        /// Playback speed of the recording (the demo recording is about 3 minutes long).
+        #[arg(long, default_value = "12")]
+        speed: f64,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Watch a live stream: one line per event (or JSON lines), a summary at the end.
+    Watch {
+        /// The streamer: `name`, `@name`, a TikTok LIVE URL, or a room id.
+        user: String,
+        #[command(flatten)]
+        out: OutputArgs,
+        /// Also record the session to this file (replay it with `tiktok-live replay`).
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
+        /// Do not print the recent-history batch TikTok sends on connect.
+        #[arg(long)]
+        no_history: bool,
+        #[command(flatten)]
+        conn: ConnArgs,
+    },
+    /// Record a live stream to a file, printing a summary at the end.
+    Record {
+        /// The streamer.
+        user: String,
+        /// Where to write the recording.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        #[command(flatten)]
+        conn: ConnArgs,
+    },
+    /// Replay a recording through the same decoder.
+    Replay {
+        /// The recording.
+        file: PathBuf,
+        /// Playback speed (1 = as recorded).
+        #[arg(long, conflicts_with = "instant")]
+        speed: Option<f64>,
+        /// As fast as possible.
+        #[arg(long)]
+        instant: bool,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Is the user live? Prints the room id, title and viewers.
+    Check {
+        /// The streamer.
+        user: String,
+        #[command(flatten)]
+        conn: ConnArgs,
+    },
+    /// The room's `room/info` as JSON.
+    RoomInfo {
+        /// The streamer.
+        user: String,
+        #[command(flatten)]
+        conn: ConnArgs,
+    },
+    /// The room's gift catalogue (id, name, diamonds, type).
+    Gifts {
+        /// The streamer.
+        user: String,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        conn: ConnArgs,
+    },
+    /// Decode raw webcast messages (the bytes of one inner message per file, as found in
+    /// `ProtoMessageFetchResult.messages[i].payload`) and print one JSON event per line.
+    ///
+    /// With `--frame`, each file is instead a whole WebSocket push frame (gzip or not) and every
+    /// event of its batch is printed.
+    Decode {
+        /// The message type, e.g. `WebcastChatMessage` (the `Webcast` prefix may be left out).
+        #[arg(long, short)]
+        method: Option<String>,
+        /// Treat each file as a whole push frame.
+        #[arg(long, conflicts_with = "method")]
+        frame: bool,
+        /// Pretty-print the JSON.
+        #[arg(long)]
+        pretty: bool,
+        /// Files to decode, printed in this order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Run the fake TikTok server (web routes, sign routes, push WebSocket) on 127.0.0.1.
+    ServeFake {
+        /// Port (0 = any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// The live user it serves.
+        #[arg(long, default_value = "fakeuser")]
+        user: String,
+        /// A recording to play (default: the built-in demo recording).
+        #[arg(long)]
+        recording: Option<PathBuf>,
+        /// Playback speed (`instant`, `realtime`, or a factor like `4`).
+        #[arg(long, default_value = "realtime")]
+        pace: String,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+struct OutputArgs {
+    /// JSON lines instead of readable lines.
+    #[arg(long)]
+    json: bool,
+    /// Only these event kinds, comma-separated (`chat,gift,like`…).
+    #[arg(long, value_delimiter = ',')]
+    only: Option<Vec<String>>,
+}
+
+#[derive(Args, Debug, Clone)]
+struct ConnArgs {
+    /// TikTok's web host.
+    #[arg(long, env = "TIKTOK_WEB_URL", default_value = ttlive_source_tiktok::DEFAULT_WEB_URL)]
+    web_url: String,
+    /// TikTok's webcast host.
+    #[arg(long, env = "TIKTOK_WEBCAST_URL", default_value = ttlive_source_tiktok::DEFAULT_WEBCAST_URL)]
+    webcast_url: String,
+    /// The sign server (default: Euler Stream).
+    #[arg(long, env = "SIGN_API_URL")]
+    sign_url: Option<String>,
+    /// API key for the sign server (raises its rate limits).
+    #[arg(long, env = "SIGN_API_KEY", hide_env_values = true)]
+    sign_api_key: Option<String>,
+    /// Proxy for every request and the WebSocket: http://host:port or socks5://host:port.
+    #[arg(long, env = "TIKTOK_PROXY")]
+    proxy: Option<String>,
+    /// A logged-in TikTok session id (age-restricted streams). Never printed.
+    #[arg(long, env = "TIKTOK_SESSION_ID", hide_env_values = true)]
+    session_id: Option<String>,
+    /// The session's data centre (`tt-target-idc` cookie).
+    #[arg(long, default_value = "useast2a")]
+    tt_target_idc: String,
+    /// Give up after this many failed connection attempts in a row (0 = never).
+    #[arg(long, default_value_t = 10)]
+    max_attempts: u32,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TTLIVE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    if let Command::Decode {
+        method,
+        frame,
+        pretty,
+        files,
+    } = &cli.command
+    {
+        if method.is_none() && !frame {
+            eprintln!("error: give --method <Method> (or --frame for whole push frames)");
+            return ExitCode::from(EXIT_USAGE);
+        }
+        return ExitCode::from(decode(method.as_deref(), *pretty, files));
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    ExitCode::from(runtime.block_on(run(cli.command)))
+}
+
+async fn run(command: Command) -> u8 {
+    match command {
+        Command::Demo { speed, out } => demo(speed, out).await,
+        Command::Watch {
+            user,
+            out,
+            record,
+            no_history,
+            conn,
+        } => watch(&user, &conn, out, record, !no_history).await,
+        Command::Record { user, output, conn } => {
+            let out = OutputArgs {
+                json: false,
+                only: Some(vec!["streamEnd".into()]),
+            };
+            watch(&user, &conn, out, Some(output), true).await
+        }
+        Command::Replay {
+            file,
+            speed,
+            instant,
+            out,
+        } => {
+            let pace = if instant {
+                Pace::Instant
+            } else {
+                match speed {
+                    Some(s) if s > 0.0 && s.is_finite() => Pace::Speed(s),
+                    Some(_) => {
+                        eprintln!("error: --speed must be a positive number");
+                        return EXIT_USAGE;
+                    }
+                    None => Pace::RealTime,
+                }
+            };
+            let source = match ReplaySource::open(&file) {
+                Ok(s) => s.pace(pace),
+                Err(e) => {
+                    eprintln!("error: {}: {e}", file.display());
+                    return EXIT_IO_ERROR;
+                }
+            };
+            let Some(printer) = printer(&out) else {
+                return EXIT_USAGE;
+            };
+            run_source(source, printer).await
+        }
+        Command::Check { user, conn } => check(&user, &conn).await,
+        Command::RoomInfo { user, conn } => room_info(&user, &conn).await,
+        Command::Gifts { user, json, conn } => gifts(&user, json, &conn).await,
+        Command::ServeFake {
+            port,
+            user,
+            recording,
+            pace,
+        } => serve_fake(port, &user, recording, &pace).await,
+        Command::Decode { .. } => EXIT_USAGE,
+    }
+}
+
+fn parse_kinds(only: &Option<Vec<String>>) -> Result<Option<Vec<EventKind>>, String> {
+    let Some(names) = only else {
+        return Ok(None);
+    };
+    let mut kinds = Vec::new();
+    for n in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        let k = match n {
+            "join" => EventKind::Member,
+            "follow" | "share" => EventKind::Social,
+            "viewers" => EventKind::RoomUser,
+            "question" => EventKind::QuestionNew,
+            "battle" => EventKind::LinkMicBattle,
+            "end" => EventKind::StreamEnd,
+            n => EventKind::from_name(n).ok_or_else(|| {
+                let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.name()).collect();
+                format!("unknown event kind {n:?}; known: {}", known.join(", "))
+            })?,
+        };
+        kinds.push(k);
+    }
+    Ok(Some(kinds))
+}
+
+fn printer(out: &OutputArgs) -> Option<Printer> {
+    match parse_kinds(&out.only) {
+        Ok(only) => Some(Printer::new(
+            out.json,
+            !out.json && std::io::stdout().is_terminal(),
+            only,
+        )),
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
+        }
+    }
+}
+
+fn signer(conn: &ConnArgs) -> Result<Arc<dyn Signer>, String> {
+    let mut b = EulerSigner::builder();
+    if let Some(url) = &conn.sign_url {
+        b = b.base_url(url.clone());
+    }
+    if let Some(key) = conn.sign_api_key.as_ref().filter(|k| !k.is_empty()) {
+        b = b.api_key(key.clone());
+    }
+    if let Some(sign_url) = &conn.sign_url {
+        // A session id given on the command line is meant for the sign server the same command
+        // names: allow that host explicitly.
+        if conn.session_id.is_some() {
+            if let Some(host) = sign_url
+                .split_once("://")
+                .and_then(|(_, r)| r.split(['/', ':']).next())
+            {
+                b = b.allow_session_host(host.to_owned());
+            }
+        }
+    }
+    b.build()
+        .map(|s| Arc::new(s) as Arc<dyn Signer>)
+        .map_err(|e| format!("sign server setup: {e}"))
+}
+
+fn web_client(conn: &ConnArgs) -> Result<WebClient, String> {
+    WebClient::new(
+        &conn.web_url,
+        &conn.webcast_url,
+        ttlive_signer::DEFAULT_USER_AGENT,
+        conn.proxy.as_deref(),
+        Duration::from_secs(10),
+    )
+    .map_err(|e| e.to_string())
+}
+
+async fn watch(
+    user: &str,
+    conn: &ConnArgs,
+    out: OutputArgs,
+    record: Option<PathBuf>,
+    history: bool,
+) -> u8 {
+    let Some(printer) = printer(&out) else {
+        return EXIT_USAGE;
+    };
+    let signer = match signer(conn) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut b = TikTokSource::builder(user)
+        .signer(signer)
+        .web_url(&conn.web_url)
+        .webcast_url(&conn.webcast_url)
+        .emit_history(history)
+        .max_attempts((conn.max_attempts > 0).then_some(conn.max_attempts));
+    if let Some(p) = &conn.proxy {
+        b = b.proxy(p.clone());
+    }
+    if let Some(s) = &conn.session_id {
+        b = b.session(SessionCredentials::new(
+            s.clone(),
+            conn.tt_target_idc.clone(),
+        ));
+    }
+    let mut recorder = None;
+    if let Some(path) = &record {
+        match tap::FileTap::create(path, user) {
+            Ok(tap) => {
+                recorder = Some(tap.clone());
+                b = b.tap(Box::new(tap));
+            }
+            Err(e) => {
+                eprintln!("error: cannot record to {}: {e}", path.display());
+                return EXIT_IO_ERROR;
+            }
+        }
+    }
+    let source = match b.start() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_code_for(&e);
+        }
+    };
+    let code = run_source(source, printer).await;
+    if let (Some(tap), Some(path)) = (recorder, record) {
+        match tap.finish() {
+            Ok(lines) => eprintln!("recorded {lines} units to {}", path.display()),
+            Err(e) => {
+                eprintln!("error: recording {}: {e}", path.display());
+                return code.max(EXIT_IO_ERROR);
+            }
+        }
+    }
+    code
+}
+
+/// Drives a source through an [`EventBus`] (a lossless subscriber prints; the source keeps its
+/// socket alive in its own task), until it ends or Ctrl-C; prints the summary; returns the exit
+/// code.
+async fn run_source(source: impl EventSource, mut printer: Printer) -> u8 {
+    let bus = EventBus::new();
+    let mut sub = bus.subscribe_lossless(Filter::all());
+    let handle = match bus.attach(source) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::LineWriter::new(stdout.lock());
+    let mut interrupted = false;
+    let end = loop {
+        tokio::select! {
+            item = sub.recv() => match item {
+                Some(Ok(ev)) => {
+                    if printer.event(&mut out, &ev).is_err() {
+                        // stdout closed (a pipe ended): stop quietly.
+                        break handle.stop_and_join().await;
+                    }
+                }
+                Some(Err(lag)) => printer.summary.lagged += lag.0,
+                None => break handle.join().await,
+            },
+            end = handle.join() => {
+                // Drain what the source published before it ended.
+                while let Some(Ok(ev)) = sub.try_recv() {
+                    let _ = printer.event(&mut out, &ev);
+                }
+                break end;
+            }
+            _ = tokio::signal::ctrl_c() => {
+                interrupted = true;
+                break handle.stop_and_join().await;
+            }
+        }
+    };
+    let _ = out.flush();
+    drop(out);
+    if let Some(stats) = bus.stats().source(handle.id()) {
+        printer.summary.errors = stats.errors;
+    }
+    bus.close().await;
+    eprintln!("{}", printer.summary.render());
+    if interrupted {
+        eprintln!("stopped (Ctrl-C)");
+        return EXIT_OK;
+    }
+    match end {
+        SourceEnd::StreamEnded | SourceEnd::Finished | SourceEnd::Stopped => EXIT_OK,
+        SourceEnd::Fatal(e) => {
+            eprintln!("error: {}", explain(&e));
+            exit_code_for_source(&e)
+        }
+        _ => EXIT_OK,
+    }
+}
+
+fn tiktok_cause(e: &SourceError) -> Option<&TikTokError> {
+    e.cause().and_then(|c| c.downcast_ref::<TikTokError>())
+}
+
+/// A person-readable explanation with what to do.
+fn explain(e: &SourceError) -> String {
+    let mut msg = e.message().to_owned();
+    let hint = match tiktok_cause(e) {
+        Some(TikTokError::Offline { .. }) => {
+            Some("the stream must be live to watch it; try again when it is")
+        }
+        Some(TikTokError::UserNotFound { .. }) => Some("check the spelling of the handle"),
+        Some(TikTokError::Blocked { .. } | TikTokError::Rejected { .. }) => Some(
+            "TikTok refused this client: wait a while, try another network or a proxy (--proxy)",
+        ),
+        _ => None,
+    };
+    if let SourceErrorKind::RateLimited { retry_after } = e.kind() {
+        msg.push_str(&match retry_after {
+            Some(d) => format!(" (retry in {} s", d.as_secs().max(1)),
+            None => " (retry later".into(),
+        });
+        msg.push_str("; an API key, SIGN_API_KEY, raises the sign server's limits)");
+    }
+    if let Some(h) = hint {
+        msg.push_str(" — ");
+        msg.push_str(h);
+    }
+    msg
+}
+
+fn exit_code_for(e: &TikTokError) -> u8 {
+    match e {
+        TikTokError::Offline { .. } => EXIT_OFFLINE,
+        TikTokError::UserNotFound { .. } => EXIT_NOT_FOUND,
+        TikTokError::InvalidTarget(_) | TikTokError::Config(_) => EXIT_USAGE,
+        TikTokError::Blocked { .. } | TikTokError::Rejected { .. } | TikTokError::AgeRestricted => {
+            EXIT_BLOCKED
+        }
+        TikTokError::Sign(s) => {
+            if s.retry_after().is_some() {
+                EXIT_RATE_LIMITED
+            } else if s.is_fatal() {
+                EXIT_BLOCKED
+            } else {
+                EXIT_SIGN_DOWN
+            }
+        }
+        TikTokError::GaveUp { last, .. } => match exit_code_for(last) {
+            EXIT_RATE_LIMITED => EXIT_RATE_LIMITED,
+            EXIT_SIGN_DOWN => EXIT_SIGN_DOWN,
+            _ => EXIT_GAVE_UP,
+        },
+        _ => EXIT_ERROR,
+    }
+}
+
+fn exit_code_for_source(e: &SourceError) -> u8 {
+    if let Some(t) = tiktok_cause(e) {
+        return exit_code_for(t);
+    }
+    match e.kind() {
+        SourceErrorKind::RateLimited { .. } => EXIT_RATE_LIMITED,
+        SourceErrorKind::NotFound => EXIT_NOT_FOUND,
+        SourceErrorKind::Auth => EXIT_BLOCKED,
+        _ => EXIT_ERROR,
+    }
+}
+
+async fn resolve(user: &str, conn: &ConnArgs) -> Result<(WebClient, u64, String), u8> {
+    let web = web_client(conn).map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_USAGE
+    })?;
+    let target = ttlive_source_tiktok::Target::parse(user).map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_USAGE
+    })?;
+    match target {
+        ttlive_source_tiktok::Target::Room(r) => Ok((web, r, "room id given".into())),
+        ttlive_source_tiktok::Target::User(u) => {
+            let signer = signer(conn).ok();
+            match web.resolve_room(&u, signer.as_ref()).await {
+                Ok(s) => Ok((web, s.room_id, format!("{:?}", s.status))),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Err(exit_code_for(&e))
+                }
+            }
+        }
+        _ => Err(EXIT_USAGE),
+    }
+}
+
+async fn check(user: &str, conn: &ConnArgs) -> u8 {
+    let web = match web_client(conn) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let target = match ttlive_source_tiktok::Target::parse(user) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let status = match &target {
+        ttlive_source_tiktok::Target::User(u) => {
+            let signer = signer(conn).ok();
+            web.resolve_room(u, signer.as_ref()).await
+        }
+        ttlive_source_tiktok::Target::Room(r) => match web.room_info(*r).await {
+            Ok(info) => {
+                println!(
+                    "room {r}: status {} ({}), {:?}, {} viewers",
+                    info.status,
+                    if info.status == 2 { "live" } else { "not live" },
+                    info.title,
+                    info.viewer_count
+                );
+                return if info.status == 2 {
+                    EXIT_OK
+                } else {
+                    EXIT_OFFLINE
+                };
+            }
+            Err(e) => Err(e),
+        },
+        _ => return EXIT_USAGE,
+    };
+    match status {
+        Ok(s) => {
+            println!(
+                "{target} is {}: room {}{}{}",
+                if s.status.is_connectable() {
+                    "LIVE"
+                } else {
+                    "not live"
+                },
+                s.room_id,
+                s.title.map(|t| format!(", {t:?}")).unwrap_or_default(),
+                s.viewers
+                    .map(|v| format!(", {v} viewers"))
+                    .unwrap_or_default()
+            );
+            if s.status.is_connectable() {
+                EXIT_OK
+            } else {
+                EXIT_OFFLINE
+            }
+        }
+        Err(TikTokError::Offline { room_id, .. }) => {
+            println!(
+                "{target} is not live{}",
+                room_id
+                    .map(|r| format!(" (last room {r})"))
+                    .unwrap_or_default()
+            );
+            EXIT_OFFLINE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit_code_for(&e)
+        }
+    }
+}
+
+async fn room_info(user: &str, conn: &ConnArgs) -> u8 {
+    let (web, room, _) = match resolve(user, conn).await {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    match web.room_info(room).await {
+        Ok(info) => match serde_json::to_string_pretty(&info) {
+            Ok(s) => {
+                println!("{s}");
+                EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_ERROR
+            }
+        },
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit_code_for(&e)
+        }
+    }
+}
+
+async fn gifts(user: &str, json: bool, conn: &ConnArgs) -> u8 {
+    let (web, room, _) = match resolve(user, conn).await {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    match web.gift_list(room).await {
+        Ok(list) => {
+            for g in &list {
+                if json {
+                    match serde_json::to_string(g) {
+                        Ok(s) => println!("{s}"),
+                        Err(e) => eprintln!("error: {e}"),
+                    }
+                } else {
+                    println!(
+                        "{:>8}  {:>6} diamonds  {}  {}",
+                        g.id,
+                        g.diamond_count,
+                        if g.is_streakable() {
+                            "streak"
+                        } else {
+                            "single"
+                        },
+                        g.name
+                    );
+                }
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit_code_for(&e)
+        }
+    }
+}
+
+async fn serve_fake(port: u16, user: &str, recording: Option<PathBuf>, pace: &str) -> u8 {
+    let Some(pace) = Pace::parse(pace) else {
+        eprintln!("error: --pace must be instant, realtime or a factor like 4");
+        return EXIT_USAGE;
+    };
+    let recording = match recording {
+        Some(path) => match ttlive_source_mock::Recording::open(&path) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {}: {e}", path.display());
+                return EXIT_IO_ERROR;
+            }
+        },
+        None => ttlive_source_mock::demo_recording(),
+    };
+    let server = match FakeServer::builder()
+        .user(user, ttlive_source_mock::UserState::Live)
+        .recording(recording)
+        .pace(pace)
+        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .start()
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot start the fake server: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let base = server.base_url();
+    println!("{base}");
+    eprintln!(
+        "fake TikTok serving @{user} at {base} (web, webcast and sign routes, push WebSocket); \
+         try: tiktok-live watch {user} --web-url {base} --webcast-url {base} --sign-url {base}\n\
+         Ctrl-C stops it."
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    server.shutdown().await;
+    EXIT_OK
+}
+
+async fn demo(speed: f64, out: OutputArgs) -> u8 {
+    let pace = if speed.is_finite() && speed > 0.0 {
+        Pace::Speed(speed)
+    } else {
+        Pace::Instant
+    };
+    let server = match FakeServer::builder()
+        .user("fakeuser", ttlive_source_mock::UserState::Live)
+        .recording(ttlive_source_mock::demo_recording())
+        .pace(pace)
+        .start()
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot start the fake server: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let base = server.base_url();
+    eprintln!(
+        "demo: a fake TikTok on {base} plays a recorded session (invented users) at {speed}x; \
+         the real client connects to @fakeuser exactly as `watch` does with TikTok\n"
+    );
+    let conn = ConnArgs {
+        web_url: base.clone(),
+        webcast_url: base.clone(),
+        sign_url: Some(base.clone()),
+        sign_api_key: None,
+        proxy: None,
+        session_id: None,
+        tt_target_idc: "useast2a".into(),
+        max_attempts: 5,
+    };
+    let code = watch("@fakeuser", &conn, out, None, true).await;
+    server.shutdown().await;
+    code
+}
+
+fn decode(method: Option<&str>, pretty: bool, files: &[PathBuf]) -> u8 {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut status = EXIT_OK;
+    let limits = ttlive_proto::FrameLimits::default();
+    for path in files {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = out.flush();
+                eprintln!("{}: cannot read: {e}", path.display());
+                status = status.max(EXIT_IO_ERROR);
+                continue;
+            }
+        };
+        let results: Vec<Result<ttlive_eventbus::Event, String>> = match method {
+            Some(m) => {
+                let m = if m.starts_with("Webcast") {
+                    m.to_owned()
+                } else {
+                    format!("Webcast{m}")
+                };
+                vec![ttlive_proto::decode_payload(&m, &bytes).map_err(|e| e.to_string())]
+            }
+            None => match ttlive_proto::decode_msg_frame(&bytes, &limits) {
+                Ok(frame) => match frame.result {
+                    Some(result) => ttlive_proto::decode_events(&result)
+                        .map(|r| r.map_err(|e| e.to_string()))
+                        .collect(),
+                    None => vec![Err(format!(
+                        "push frame of type {:?} carries no events",
+                        frame.frame.payload_type
+                    ))],
+                },
+                Err(e) => vec![Err(format!("not a push frame: {e}"))],
+            },
+        };
+        for r in results {
+            match r {
+                Ok(ev) => {
+                    let written = if pretty {
+                        serde_json::to_writer_pretty(&mut out, &ev)
+                    } else {
+                        serde_json::to_writer(&mut out, &ev)
+                    };
+                    if written.is_err() || writeln!(out).is_err() {
+                        eprintln!("cannot write to stdout");
+                        return EXIT_IO_ERROR;
+                    }
+                }
+                Err(e) => {
+                    // Flush first so stdout and stderr stay in argument order on a terminal.
+                    let _ = out.flush();
+                    eprintln!("{}: {e}", path.display());
+                    status = status.max(EXIT_DECODE_ERROR);
+                }
+            }
+        }
+    }
+    if out.flush().is_err() {
+        return EXIT_IO_ERROR;
+    }
+    status
+}

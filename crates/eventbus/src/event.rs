@@ -978,6 +978,7 @@ pub trait EventVariant: Sized + Send + Sync + 'static {
     /// The kind of event this type is.
     const KIND: EventKind;
     /// Takes the value out of an event of that kind.
+    #[allow(clippy::result_large_err)] // gives the event back unchanged, as `Err`
     fn from_event(event: Event) -> Result<Self, Event>;
     /// Borrows the value from an event of that kind.
     fn from_event_ref(event: &Event) -> Option<&Self>;

@@ -339,9 +339,7 @@ pub fn user(u: pb::User) -> ev::User {
         let text = b.text.as_deref().unwrap_or("");
         match b.scene {
             ev::BadgeScene::Admin => out.is_moderator = true,
-            ev::BadgeScene::Subscriber | ev::BadgeScene::NewSubscriber => {
-                out.is_subscriber = true
-            }
+            ev::BadgeScene::Subscriber | ev::BadgeScene::NewSubscriber => out.is_subscriber = true,
             ev::BadgeScene::UserGrade => out.gifter_level = out.gifter_level.or(b.level),
             ev::BadgeScene::Fans => out.team_member_level = out.team_member_level.or(b.level),
             _ => {}
@@ -572,7 +570,11 @@ fn battle(m: pb::WebcastLinkMicBattle, method: &str) -> Event {
             .map(|w| {
                 let base = w.value.and_then(|v| v.user).unwrap_or_default();
                 ev::BattleAnchor {
-                    user_id: if base.user_id != 0 { base.user_id } else { w.key } as u64,
+                    user_id: if base.user_id != 0 {
+                        base.user_id
+                    } else {
+                        w.key
+                    } as u64,
                     profile_picture_url: first_url(base.avatar_thumb.as_ref()),
                     unique_id: base.display_id,
                     nickname: base.nick_name,
@@ -765,7 +767,10 @@ fn rank_update(m: pb::WebcastRankUpdateMessage, method: &str) -> Event {
                 rank_type: u.rank_type,
                 own_rank: u.own_rank,
                 current_score: u.current_score,
-                text: u.default_content.map(|t| t.default_pattern).unwrap_or_default(),
+                text: u
+                    .default_content
+                    .map(|t| t.default_pattern)
+                    .unwrap_or_default(),
             })
             .collect(),
     })

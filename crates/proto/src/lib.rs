@@ -27,11 +27,11 @@ pub mod webcast {
 
 pub use error::CodecError;
 pub use frame::{
-    DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_FRAME_BYTES, DecodedFrame, FrameLimits,
-    GZIP_MAGIC, ack_frame, decode_fetch_result, decode_fetch_result_bytes, decode_msg_frame,
+    DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_FRAME_BYTES, DecodedFrame, FrameLimits, GZIP_MAGIC,
+    ack_frame, decode_fetch_result, decode_fetch_result_bytes, decode_msg_frame,
     decode_msg_frame_bytes, decode_push_frame, decode_push_frame_bytes,
-    decode_push_frame_with_limits, enter_room_frame, frame_header, frame_is_gzip,
-    frame_payload, gzip, heartbeat_frame, msg_frame, new_enter_unique_id,
+    decode_push_frame_with_limits, enter_room_frame, frame_header, frame_is_gzip, frame_payload,
+    gzip, heartbeat_frame, msg_frame, new_enter_unique_id,
 };
 
 pub use decode::{DecodeError, decode_events, decode_message, decode_payload, user};

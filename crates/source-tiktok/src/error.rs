@@ -231,12 +231,7 @@ mod tests {
 
     #[test]
     fn classification() {
-        assert!(
-            TikTokError::UserNotFound {
-                user: "x".into()
-            }
-            .is_fatal()
-        );
+        assert!(TikTokError::UserNotFound { user: "x".into() }.is_fatal());
         assert!(TikTokError::AgeRestricted.is_fatal());
         assert_eq!(
             TikTokError::Stalled(Duration::from_secs(30)).retry(),
@@ -264,6 +259,9 @@ mod tests {
             reason: "payload_handler_hb".into(),
         }
         .to_string();
-        assert!(msg.contains("1000") && msg.contains("payload_handler_hb"), "{msg}");
+        assert!(
+            msg.contains("1000") && msg.contains("payload_handler_hb"),
+            "{msg}"
+        );
     }
 }

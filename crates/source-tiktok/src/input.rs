@@ -86,9 +86,7 @@ impl Target {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
         {
-            return Err(bad(
-                "a handle holds only letters, digits, '_' and '.'",
-            ));
+            return Err(bad("a handle holds only letters, digits, '_' and '.'"));
         }
         if !s.starts_with('@')
             && !lower.contains("tiktok.com")
@@ -120,10 +118,16 @@ mod tests {
             ("https://www.tiktok.com/@creator/live", user("creator")),
             ("https://tiktok.com/@creator/live", user("creator")),
             ("http://www.tiktok.com/@creator/live/", user("creator")),
-            ("https://www.tiktok.com/@creator/live?lang=en#x", user("creator")),
+            (
+                "https://www.tiktok.com/@creator/live?lang=en#x",
+                user("creator"),
+            ),
             ("https://m.tiktok.com/@creator", user("creator")),
             ("www.tiktok.com/@the.real_one/", user("the.real_one")),
-            ("7400000000000000001", Target::Room(7_400_000_000_000_000_001)),
+            (
+                "7400000000000000001",
+                Target::Room(7_400_000_000_000_000_001),
+            ),
             ("123456789", user("123456789")),
             ("@7400000000000000001", user("7400000000000000001")),
         ] {

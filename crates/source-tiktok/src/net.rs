@@ -104,7 +104,11 @@ pub async fn read_capped(mut resp: reqwest::Response, max: usize) -> Result<Vec<
         }
     }
     let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| e.without_url().to_string())? {
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| e.without_url().to_string())?
+    {
         if body.len() + chunk.len() > max {
             return Err(format!("body is over the {max}-byte limit"));
         }
@@ -258,7 +262,11 @@ async fn socks5_handshake(
     auth: Option<&(String, String)>,
 ) -> Result<(), String> {
     let e = |e: std::io::Error| e.to_string();
-    let methods: &[u8] = if auth.is_some() { &[0x00, 0x02] } else { &[0x00] };
+    let methods: &[u8] = if auth.is_some() {
+        &[0x00, 0x02]
+    } else {
+        &[0x00]
+    };
     let mut hello = vec![0x05, methods.len() as u8];
     hello.extend_from_slice(methods);
     s.write_all(&hello).await.map_err(e)?;
@@ -340,19 +348,24 @@ pub async fn connect_ws(
     };
     let fut = async {
         let stream = tcp(&ep.host, ep.port, proxy).await?;
-        tokio_tungstenite::client_async_tls_with_config(request, stream, Some(config), Some(connector))
-            .await
-            .map_err(|e| match e {
-                tokio_tungstenite::tungstenite::Error::Http(resp) => TikTokError::Rejected {
-                    status: resp.status().as_u16(),
-                    handshake_msg: resp
-                        .headers()
-                        .get("handshake-msg")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned),
-                },
-                other => TikTokError::WebSocket(other),
-            })
+        tokio_tungstenite::client_async_tls_with_config(
+            request,
+            stream,
+            Some(config),
+            Some(connector),
+        )
+        .await
+        .map_err(|e| match e {
+            tokio_tungstenite::tungstenite::Error::Http(resp) => TikTokError::Rejected {
+                status: resp.status().as_u16(),
+                handshake_msg: resp
+                    .headers()
+                    .get("handshake-msg")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+            },
+            other => TikTokError::WebSocket(other),
+        })
     };
     let (ws, resp) = tokio::time::timeout(timeout, fut)
         .await

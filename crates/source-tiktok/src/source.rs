@@ -458,10 +458,7 @@ impl Task {
                 Retry::After(d) => d,
                 Retry::Fatal => None,
             };
-            let delay = self
-                .cfg
-                .backoff
-                .delay(attempt, at_least, net::random_u64());
+            let delay = self.cfg.backoff.delay(attempt, at_least, net::random_u64());
             info!(attempt, ?delay, %reason, polling = use_polling, "reconnecting");
             let ev = Event::Reconnecting(ReconnectingEvent {
                 meta: self.meta(),
@@ -504,7 +501,8 @@ impl Task {
     }
 
     async fn sign(&mut self) -> Result<SignedConnection, TikTokError> {
-        let mut req = SignRequest::new(self.room_id.to_string()).with_user_agent(&self.cfg.user_agent);
+        let mut req =
+            SignRequest::new(self.room_id.to_string()).with_user_agent(&self.cfg.user_agent);
         if let Some(c) = &self.cursor {
             req = req.with_cursor(c.clone());
         }
@@ -512,9 +510,17 @@ impl Task {
             req = req.with_session(s.clone());
         }
         let conn = self.signer.sign(&req).await?;
-        if let Some(corrected) = conn.corrected_room_id.as_deref().and_then(|r| r.parse().ok()) {
+        if let Some(corrected) = conn
+            .corrected_room_id
+            .as_deref()
+            .and_then(|r| r.parse().ok())
+        {
             if corrected != self.room_id {
-                info!(from = self.room_id, to = corrected, "sign server corrected the room id");
+                info!(
+                    from = self.room_id,
+                    to = corrected,
+                    "sign server corrected the room id"
+                );
                 self.room_id = corrected;
             }
         }
@@ -614,7 +620,11 @@ impl Task {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         params.retain(|(k, _)| !route.contains_key(k.as_str()));
-        params.extend(route.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        params.extend(
+            route
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let mut url = conn.push_server.clone();
         url.push(if url.contains('?') { '&' } else { '?' });
         let mut first = true;
@@ -686,7 +696,8 @@ impl Task {
             });
         }
         let url = self.ws_url(&conn);
-        let mut headers: Vec<(&'static str, String)> = vec![("user-agent", conn.user_agent.clone())];
+        let mut headers: Vec<(&'static str, String)> =
+            vec![("user-agent", conn.user_agent.clone())];
         let cookie = conn.cookie_header();
         if !cookie.is_empty() {
             headers.push(("cookie", cookie));
@@ -712,7 +723,8 @@ impl Task {
 
         // The writer: enter the room, then heartbeats, and whatever the reader queues (acks).
         let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
-        let enter = ttlive_proto::enter_room_frame(self.room_id, ttlive_proto::new_enter_unique_id());
+        let enter =
+            ttlive_proto::enter_room_frame(self.room_id, ttlive_proto::new_enter_unique_id());
         self.tap_client(&enter);
         let room_id = self.room_id;
         let tap = self.cfg.tap.clone();
@@ -945,7 +957,9 @@ mod tests {
 
     #[tokio::test]
     async fn bad_target_and_missing_signer_fail_before_any_request() {
-        let err = TikTokSource::builder("https://example.com/@x").start().unwrap_err();
+        let err = TikTokSource::builder("https://example.com/@x")
+            .start()
+            .unwrap_err();
         assert!(matches!(err, TikTokError::InvalidTarget(_)), "{err}");
         let err = TikTokSource::builder("@someone").start().unwrap_err();
         assert!(matches!(err, TikTokError::Config(_)), "{err}");

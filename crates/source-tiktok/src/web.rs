@@ -232,12 +232,13 @@ impl WebClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(|s| Duration::from_secs(s.min(3600)));
-        let body = net::read_capped(resp, MAX_BODY)
-            .await
-            .map_err(|detail| TikTokError::BadResponse {
-                what: "web endpoint",
-                detail: format!("{url}: {detail}"),
-            })?;
+        let body =
+            net::read_capped(resp, MAX_BODY)
+                .await
+                .map_err(|detail| TikTokError::BadResponse {
+                    what: "web endpoint",
+                    detail: format!("{url}: {detail}"),
+                })?;
         if !(200..300).contains(&status) {
             return Err(TikTokError::HttpStatus {
                 url: url.to_owned(),
@@ -407,7 +408,11 @@ impl WebClient {
     pub async fn check_alive(&self, room_id: u64) -> Result<bool, TikTokError> {
         let url = format!("{}/webcast/room/check_alive/", self.webcast_url);
         let v = self
-            .get_json("room/check_alive", &url, &[("room_ids", room_id.to_string())])
+            .get_json(
+                "room/check_alive",
+                &url,
+                &[("room_ids", room_id.to_string())],
+            )
             .await?;
         v["data"]
             .as_array()
@@ -581,10 +586,12 @@ pub fn parse_gift_list(v: &Value) -> Result<Vec<GiftInfo>, TikTokError> {
             Some(GiftInfo {
                 id: id.max(0) as u64,
                 name: g["name"].as_str().unwrap_or("").to_owned(),
-                diamond_count: num(&g["diamond_count"]).unwrap_or(0).clamp(0, u32::MAX.into())
-                    as u32,
-                gift_type: num(&g["type"]).unwrap_or(0).clamp(i32::MIN.into(), i32::MAX.into())
-                    as i32,
+                diamond_count: num(&g["diamond_count"])
+                    .unwrap_or(0)
+                    .clamp(0, u32::MAX.into()) as u32,
+                gift_type: num(&g["type"])
+                    .unwrap_or(0)
+                    .clamp(i32::MIN.into(), i32::MAX.into()) as i32,
                 image_url: g["image"]["url_list"][0].as_str().map(str::to_owned),
                 describe: g["describe"].as_str().unwrap_or("").to_owned(),
             })
@@ -669,7 +676,10 @@ mod tests {
             r#"{"statusCode":0,"message":"","data":{"user":{"roomId":"42"},"liveRoom":{"status":1}}}"#,
         )
         .unwrap();
-        assert_eq!(parse_api_room("x", &v).unwrap().status, LiveStatus::Other(1));
+        assert_eq!(
+            parse_api_room("x", &v).unwrap().status,
+            LiveStatus::Other(1)
+        );
         assert!(!LiveStatus::Other(1).is_connectable());
     }
 
