@@ -31,6 +31,9 @@ pub const DEFAULT_WEB_URL: &str = "https://www.tiktok.com";
 /// TikTok's webcast host.
 pub const DEFAULT_WEBCAST_URL: &str = "https://webcast.tiktok.com";
 
+/// Heartbeat interval when neither the user nor the server sets one (protocol.md §9.2).
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(10);
+
 /// A shared recording tap.
 type Tap = Arc<Mutex<Box<dyn RecordingTap>>>;
 
@@ -46,7 +49,7 @@ pub struct TikTokSourceBuilder {
     emit_history: bool,
     check_live: bool,
     enrich_gifts: bool,
-    heartbeat: Duration,
+    heartbeat: Option<Duration>,
     stall_timeout: Duration,
     backoff: Backoff,
     max_attempts: Option<u32>,
@@ -132,9 +135,10 @@ impl TikTokSourceBuilder {
         self
     }
 
-    /// Heartbeat interval (default 10 s; the server's `Handshake-Options: ping-interval` wins).
+    /// Heartbeat interval. Without this setting the server's `Handshake-Options: ping-interval`
+    /// is used when it sends one, else 10 s (protocol.md §9.2).
     pub fn heartbeat(mut self, every: Duration) -> Self {
-        self.heartbeat = every.max(Duration::from_millis(100));
+        self.heartbeat = Some(every.max(Duration::from_millis(50)));
         self
     }
 
@@ -282,7 +286,7 @@ impl TikTokSource {
             emit_history: true,
             check_live: true,
             enrich_gifts: false,
-            heartbeat: Duration::from_secs(10),
+            heartbeat: None,
             stall_timeout: Duration::from_secs(30),
             backoff: Backoff::default(),
             max_attempts: Some(10),
@@ -714,10 +718,11 @@ impl Task {
             upgrade_failed: true,
             ..Failure::from(error)
         })?;
-        let heartbeat = options
-            .as_deref()
-            .and_then(ping_interval)
-            .unwrap_or(self.cfg.heartbeat);
+        let heartbeat = self
+            .cfg
+            .heartbeat
+            .or_else(|| options.as_deref().and_then(ping_interval))
+            .unwrap_or(DEFAULT_HEARTBEAT);
         debug!(room = self.room_id, ?heartbeat, "WebSocket open");
         let (mut sink, mut stream) = ws.split();
 
