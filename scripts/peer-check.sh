@@ -27,8 +27,8 @@ fi
 cp "$SHARED/peers/drive_node.mjs" "$PEERS/node/drive_node.mjs"
 
 # Build and start the fake server.
-(cd "$ROOT" && cargo build -q -p ttlive-source-mock --example serve_fake) || exit 2
-"$TARGET/debug/examples/serve_fake" --port "$PORT" --pace "$PACE" --no-history > "$LOG" 2>&1 &
+(cd "$ROOT" && cargo build -q -p ttlive-cli) || exit 2
+"$TARGET/debug/tiktok-live" serve-fake --port "$PORT" --pace "$PACE" --no-history > "$LOG" 2>&1 &
 SERVER_PID=$!
 trap 'kill "$SERVER_PID" 2>/dev/null' EXIT
 for _ in $(seq 100); do grep -q '^http://127.0.0.1:' "$LOG" 2>/dev/null && break; sleep 0.1; done

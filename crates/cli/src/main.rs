@@ -156,6 +156,10 @@ enum Command {
         /// Playback speed (`instant`, `realtime`, or a factor like `4`).
         #[arg(long, default_value = "realtime")]
         pace: String,
+        /// Send no history messages in the sign-fetch result (every event then comes over the
+        /// push WebSocket).
+        #[arg(long)]
+        no_history: bool,
     },
 }
 
@@ -288,7 +292,8 @@ async fn run(command: Command) -> u8 {
             user,
             recording,
             pace,
-        } => serve_fake(port, &user, recording, &pace).await,
+            no_history,
+        } => serve_fake(port, &user, recording, &pace, !no_history).await,
         Command::Decode { .. } => EXIT_USAGE,
     }
 }
@@ -541,10 +546,10 @@ fn exit_code_for(e: &TikTokError) -> u8 {
                 EXIT_SIGN_DOWN
             }
         }
+        // Giving up after retries keeps the cause's code when it says more than "network".
         TikTokError::GaveUp { last, .. } => match exit_code_for(last) {
-            EXIT_RATE_LIMITED => EXIT_RATE_LIMITED,
-            EXIT_SIGN_DOWN => EXIT_SIGN_DOWN,
-            _ => EXIT_GAVE_UP,
+            EXIT_ERROR => EXIT_GAVE_UP,
+            code => code,
         },
         _ => EXIT_ERROR,
     }
@@ -722,7 +727,13 @@ async fn gifts(user: &str, json: bool, conn: &ConnArgs) -> u8 {
     }
 }
 
-async fn serve_fake(port: u16, user: &str, recording: Option<PathBuf>, pace: &str) -> u8 {
+async fn serve_fake(
+    port: u16,
+    user: &str,
+    recording: Option<PathBuf>,
+    pace: &str,
+    history: bool,
+) -> u8 {
     let Some(pace) = Pace::parse(pace) else {
         eprintln!("error: --pace must be instant, realtime or a factor like 4");
         return EXIT_USAGE;
@@ -741,6 +752,7 @@ async fn serve_fake(port: u16, user: &str, recording: Option<PathBuf>, pace: &st
         .user(user, ttlive_source_mock::UserState::Live)
         .recording(recording)
         .pace(pace)
+        .history(history)
         .bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
         .start()
         .await

@@ -1,61 +1,6 @@
 //! The in-process [`EventBus`]: many sources in, many subscribers out.
 //!
-//! # Shape
-//!
-//! - **Sources** are attached with [`EventBus::attach`]. Each runs in its own tokio task that
-//!   pulls [`EventSource::next`] and publishes what it gets. The returned [`SourceHandle`]
-//!   stops it and awaits its final [`SourceEnd`].
-//! - **Direct publishing**: [`EventBus::publish`] puts an event on the bus from any task.
-//! - **Subscribers** ([`Subscription`], [`TypedSubscription`]) get everything, a [`Filter`]ed
-//!   part (kinds, rooms), or one kind as its typed struct. Each is read with `recv().await` or
-//!   as a [`futures_core::Stream`]. Events are shared as `Arc<Event>`: fan-out copies a
-//!   pointer, never an event.
-//!
-//! # Backpressure
-//!
-//! Every subscriber has its own bounded queue (default [`DEFAULT_CAPACITY`] events; only the
-//! `Arc` pointers are queued, the events are shared). Filters are applied when an event is
-//! published, so a subscriber's queue only ever holds, and its task is only ever woken for,
-//! events it asked for.
-//!
-//! - **Lossy subscribers (the default) never slow anyone down.** When a lossy subscriber's
-//!   queue is full, the *oldest* queued event is dropped to make room for the new one, and the
-//!   drop is counted. The subscriber is told, never silently: its next `recv()` returns
-//!   `Some(Err(Lagged(n)))` with the exact number of events it missed at that point, then it
-//!   goes on with the newer events, in order. A sleeping subscriber therefore costs a source
-//!   nothing: the source's task, and the socket behind it, keep going at full speed.
-//! - **Lossless subscribers** ([`SubscribeOptions::lossless`], for recorders and sinks that
-//!   must see everything) never drop. When a lossless subscriber's queue is full, the
-//!   publisher *waits* for room: the source task that delivers to it stops pulling its
-//!   source, and `publish().await` does not return. The cost, said plainly:
-//!   - the slowest lossless subscriber paces every source and every direct publisher on the
-//!     bus (other subscribers see events no faster than it consumes them, though they lose
-//!     nothing because of it);
-//!   - a live source keeps its socket alive only if its heartbeats and acks run in a task of
-//!     their own, separate from `next()` (which is then only a hand-over of decoded events).
-//!     The [`EventSource`] contract requires this of live sources. Where the source's own
-//!     hand-over queue is bounded, a stalled lossless subscriber eventually fills it and the
-//!     *source* decides what to drop, reporting a `gap` event;
-//!   - a lossless subscriber that is never read blocks delivery forever: drop it (dropping a
-//!     subscription releases any publisher waiting on it) or close the bus.
-//!
-//!   This was preferred over an unbounded queue with a memory cap because it loses nothing
-//!   when a consumer is merely slower than a replay running at instant speed (the common case
-//!   for recorders in tests and demos), and because its memory is bounded by construction.
-//!
-//! # Shutdown
-//!
-//! [`EventBus::close`] stops every source, waits for their tasks to finish, then ends every
-//! subscription: subscribers first drain what was already queued, then `recv()` returns
-//! `None`. Dropping the last clone of the bus without closing it aborts the source tasks
-//! (their sources are dropped) and ends the subscriptions the same way. No task outlives the
-//! bus.
-//!
-//! # Statistics
-//!
-//! [`EventBus::stats`] gives events per kind and per source, each source's state and errors,
-//! and each subscriber's queue and drop count. The hot path only touches relaxed atomic
-//! counters and the subscriber's own queue lock.
+//! See [`EventBus`] for the full description.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -207,7 +152,7 @@ impl SubscribeOptions {
         self
     }
 
-    /// Lossless: never drop, make publishers wait instead (see the [module docs](self) for
+    /// Lossless: never drop, make publishers wait instead (see [`EventBus`] for
     /// what that costs).
     pub fn lossless(mut self, lossless: bool) -> Self {
         self.lossless = lossless;
@@ -253,6 +198,14 @@ struct SubShared {
     filter: Filter,
     capacity: usize,
     lossless: bool,
+    /// Reads the bus's shared log instead of a queue of its own (see [`SharedLog`]).
+    log: bool,
+    /// Log subscribers: the next sequence number to read (mirrored for stats).
+    cursor: AtomicU64,
+    /// Log subscribers: the log's head when subscribing (for stats).
+    start_seq: u64,
+    /// Log subscribers: drops already reported.
+    log_dropped: AtomicU64,
     state: CachePadded<Mutex<SubState>>,
     /// Lossless only: signalled when the subscriber took events out of a full queue.
     space: Notify,
@@ -367,6 +320,89 @@ impl SubShared {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The shared log (unfiltered lossy subscribers)
+// ---------------------------------------------------------------------------------------------
+
+struct LogState {
+    /// The last `capacity` events; `ring[0]` has sequence number `head - ring.len()`.
+    ring: VecDeque<Arc<Event>>,
+    /// Sequence number of the next event.
+    head: u64,
+    closed: bool,
+}
+
+/// One ring of the last `capacity` events, read by every subscriber that takes everything,
+/// lossily, with the bus's default capacity (the common "show me everything" case).
+///
+/// Semantics are exactly those of a queue per subscriber (the oldest events are overwritten,
+/// a reader that fell behind is told the exact count), but the publisher pays once per event
+/// instead of once per such subscriber; each reader copies its batch out itself. Filtered,
+/// lossless or differently sized subscriptions keep their own queues.
+struct SharedLog {
+    state: CachePadded<Mutex<LogState>>,
+    capacity: usize,
+    readers: std::sync::atomic::AtomicUsize,
+    has_waiters: AtomicBool,
+    waiters: Mutex<Vec<(u64, Waker)>>,
+}
+
+impl SharedLog {
+    fn push(&self, ev: &Arc<Event>) {
+        let evicted = {
+            let mut st = lock(&self.state);
+            st.ring.push_back(Arc::clone(ev));
+            st.head += 1;
+            if st.ring.len() > self.capacity {
+                st.ring.pop_front()
+            } else {
+                None
+            }
+        };
+        drop(evicted);
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if self.has_waiters.load(Ordering::Relaxed) {
+            self.wake_all();
+        }
+    }
+
+    fn wake_all(&self) {
+        let waiters = {
+            let mut w = lock(&self.waiters);
+            self.has_waiters.store(false, Ordering::Relaxed);
+            std::mem::take(&mut *w)
+        };
+        for (_, w) in waiters {
+            w.wake();
+        }
+    }
+
+    fn register(&self, id: u64, waker: &Waker) {
+        let mut w = lock(&self.waiters);
+        match w.iter_mut().find(|(i, _)| *i == id) {
+            Some((_, old)) if old.will_wake(waker) => {}
+            Some((_, old)) => *old = waker.clone(),
+            None => w.push((id, waker.clone())),
+        }
+        self.has_waiters.store(true, Ordering::Relaxed);
+    }
+
+    fn unregister(&self, id: u64) {
+        lock(&self.waiters).retain(|(i, _)| *i != id);
+    }
+
+    fn close(&self) {
+        lock(&self.state).closed = true;
+        self.wake_all();
+    }
+
+    /// (head, sequence number of the oldest event kept).
+    fn bounds(&self) -> (u64, u64) {
+        let st = lock(&self.state);
+        (st.head, st.head - st.ring.len() as u64)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The shared core (what source tasks hold)
 // ---------------------------------------------------------------------------------------------
 
@@ -382,7 +418,7 @@ impl Routes {
                 .iter()
                 .map(|k| {
                     subs.iter()
-                        .filter(|s| s.filter.matches_kind(*k))
+                        .filter(|s| !s.log && s.filter.matches_kind(*k))
                         .cloned()
                         .collect()
                 })
@@ -404,6 +440,7 @@ struct Core {
     closed: AtomicBool,
     per_kind: Box<[AtomicU64]>,
     default_capacity: usize,
+    log: SharedLog,
 }
 
 fn counters() -> Box<[AtomicU64]> {
@@ -425,12 +462,19 @@ impl Core {
         let mut reg = lock(&self.subs);
         let id = reg.next_id;
         reg.next_id += 1;
+        let capacity = opts.capacity.unwrap_or(self.default_capacity).max(1);
+        let log = !opts.lossless && capacity == self.default_capacity && filter == Filter::all();
+        let start_seq = if log { lock(&self.log.state).head } else { 0 };
         let shared = Arc::new(SubShared {
             id,
             name: opts.name,
             filter,
-            capacity: opts.capacity.unwrap_or(self.default_capacity).max(1),
+            capacity,
             lossless: opts.lossless,
+            log,
+            cursor: AtomicU64::new(start_seq),
+            start_seq,
+            log_dropped: AtomicU64::new(0),
             state: CachePadded(Mutex::new(SubState {
                 buf: VecDeque::new(),
                 lagged: 0,
@@ -445,7 +489,11 @@ impl Core {
             shared.close();
         } else {
             reg.list.push(Arc::clone(&shared));
-            self.set_routes(&reg.list);
+            if log {
+                self.log.readers.fetch_add(1, Ordering::SeqCst);
+            } else {
+                self.set_routes(&reg.list);
+            }
         }
         drop(reg);
         tracing::debug!(subscriber = id, lossless = shared.lossless, "subscribed");
@@ -453,14 +501,22 @@ impl Core {
             shared,
             core: Arc::clone(self),
             local: VecDeque::new(),
+            cursor: start_seq,
         }
     }
 
     fn unsubscribe(&self, id: u64) {
         let mut reg = lock(&self.subs);
         if let Some(pos) = reg.list.iter().position(|s| s.id == id) {
-            reg.list.remove(pos);
-            if !self.closed.load(Ordering::SeqCst) {
+            let sub = reg.list.remove(pos);
+            if sub.log {
+                if self.log.readers.fetch_sub(1, Ordering::SeqCst) == 1 {
+                    // Nobody reads the log any more: do not keep its events alive.
+                    let evicted = std::mem::take(&mut lock(&self.log.state).ring);
+                    drop(evicted);
+                }
+                self.log.unregister(id);
+            } else if !self.closed.load(Ordering::SeqCst) {
                 self.set_routes(&reg.list);
             }
         }
@@ -477,6 +533,7 @@ impl Core {
         for s in list {
             s.close();
         }
+        self.log.close();
     }
 
     /// Delivers to every matching subscriber that has room (lossy ones always do). Returns
@@ -499,6 +556,11 @@ impl Core {
                 Push::Full => full.push(Arc::clone(sub)),
                 Push::Closed => {}
             }
+        }
+        let log_readers = self.log.readers.load(Ordering::SeqCst);
+        if log_readers > 0 {
+            self.log.push(ev);
+            n += log_readers;
         }
         (n, full)
     }
@@ -556,6 +618,8 @@ pub struct Subscription {
     core: Arc<Core>,
     /// Events taken from the shared queue in one batch, handed out one by one.
     local: VecDeque<Arc<Event>>,
+    /// Log subscribers: the next sequence number to read.
+    cursor: u64,
 }
 
 impl fmt::Debug for Subscription {
@@ -594,6 +658,9 @@ impl Subscription {
     fn take(&mut self, cx: Option<&mut Context<'_>>) -> Poll<Option<Result<Arc<Event>, Lagged>>> {
         if let Some(ev) = self.local.pop_front() {
             return Poll::Ready(Some(Ok(ev)));
+        }
+        if self.shared.log {
+            return self.take_log(cx);
         }
         // Never sleep on the queue lock: when the publisher holds it, an event is arriving;
         // yield and come back rather than park the thread (and make the publisher pay a
@@ -638,6 +705,53 @@ impl Subscription {
         Poll::Pending
     }
 
+    fn take_log(
+        &mut self,
+        cx: Option<&mut Context<'_>>,
+    ) -> Poll<Option<Result<Arc<Event>, Lagged>>> {
+        let log = &self.core.log;
+        for attempt in 0..2 {
+            // Held only to push one pointer or copy one batch out: wait for it.
+            let st = lock(&log.state);
+            let start = st.head - st.ring.len() as u64;
+            let lagged = start.saturating_sub(self.cursor);
+            let from = self.cursor.max(start);
+            if from < st.head {
+                let skip = usize::try_from(from - start).unwrap_or(usize::MAX);
+                self.local.extend(st.ring.iter().skip(skip).cloned());
+            }
+            self.cursor = st.head;
+            let closed = st.closed;
+            drop(st);
+            self.shared.cursor.store(self.cursor, Ordering::Relaxed);
+            if lagged > 0 {
+                self.shared.log_dropped.fetch_add(lagged, Ordering::Relaxed);
+                tracing::debug!(
+                    subscriber = self.shared.id,
+                    missed = lagged,
+                    "subscriber lagged"
+                );
+                return Poll::Ready(Some(Err(Lagged(lagged))));
+            }
+            if let Some(ev) = self.local.pop_front() {
+                return Poll::Ready(Some(Ok(ev)));
+            }
+            if closed {
+                return Poll::Ready(None);
+            }
+            let Some(cx) = cx.as_ref() else {
+                return Poll::Pending;
+            };
+            if attempt == 0 {
+                // Register, then look again: a publisher that pushed before seeing the
+                // registration is caught by the second look (fences on both sides).
+                log.register(self.shared.id, cx.waker());
+                std::sync::atomic::fence(Ordering::SeqCst);
+            }
+        }
+        Poll::Pending
+    }
+
     /// This subscription's id (as in [`SubscriberStats::id`]).
     pub fn id(&self) -> u64 {
         self.shared.id
@@ -660,6 +774,11 @@ impl Subscription {
 
     /// Events received but not read yet.
     pub fn len(&self) -> usize {
+        if self.shared.log {
+            let (head, start) = self.core.log.bounds();
+            let pending = head.saturating_sub(self.cursor.max(start));
+            return self.local.len() + usize::try_from(pending).unwrap_or(usize::MAX);
+        }
         self.local.len() + lock(&self.shared.state).buf.len()
     }
 
@@ -670,6 +789,10 @@ impl Subscription {
 
     /// True once the bus is closed and everything was read: `recv()` returns `None`.
     pub fn is_closed(&self) -> bool {
+        if self.shared.log {
+            let st = lock(&self.core.log.state);
+            return st.closed && self.local.is_empty() && st.head == self.cursor;
+        }
         let st = lock(&self.shared.state);
         self.local.is_empty() && st.closed && st.buf.is_empty() && st.lagged == 0
     }
@@ -1072,7 +1195,68 @@ impl Drop for Owner {
     }
 }
 
-/// The in-process event bus. See the [module docs](self) for backpressure and shutdown.
+/// The in-process event bus: many sources in, many subscribers out.
+///
+/// # Shape
+///
+/// - **Sources** are attached with [`EventBus::attach`]. Each runs in its own tokio task that
+///   pulls [`EventSource::next`] and publishes what it gets. The returned [`SourceHandle`]
+///   stops it and awaits its final [`SourceEnd`].
+/// - **Direct publishing**: [`EventBus::publish`] puts an event on the bus from any task.
+/// - **Subscribers** ([`Subscription`], [`TypedSubscription`]) get everything, a [`Filter`]ed
+///   part (kinds, rooms), or one kind as its typed struct. Each is read with `recv().await` or
+///   as a [`futures_core::Stream`]. Events are shared as `Arc<Event>`: fan-out copies a
+///   pointer, never an event.
+///
+/// # Backpressure
+///
+/// Every subscriber has a bounded queue (default [`DEFAULT_CAPACITY`] events; only the `Arc`
+/// pointers are queued, the events are shared). Filters are applied when an event is
+/// published, so a filtered subscriber's queue only ever holds, and its task is only ever
+/// woken for, events it asked for. Subscribers that take *everything*, lossily, with the bus's
+/// default capacity (plain [`EventBus::subscribe`]) share one ring of the last
+/// `capacity` events instead of a queue each, so the publisher pays once per event rather than
+/// once per such subscriber; the semantics below are identical either way (the ring keeps up
+/// to `capacity` events alive while any such subscriber exists).
+///
+/// - **Lossy subscribers (the default) never slow anyone down.** When a lossy subscriber's
+///   queue is full, the *oldest* queued event is dropped to make room for the new one, and the
+///   drop is counted. The subscriber is told, never silently: its next `recv()` returns
+///   `Some(Err(Lagged(n)))` with the exact number of events it missed at that point, then it
+///   goes on with the newer events, in order. A sleeping subscriber therefore costs a source
+///   nothing: the source's task, and the socket behind it, keep going at full speed.
+/// - **Lossless subscribers** ([`SubscribeOptions::lossless`], for recorders and sinks that
+///   must see everything) never drop. When a lossless subscriber's queue is full, the
+///   publisher *waits* for room: the source task that delivers to it stops pulling its
+///   source, and `publish().await` does not return. The cost, said plainly:
+///   - the slowest lossless subscriber paces every source and every direct publisher on the
+///     bus (other subscribers see events no faster than it consumes them, though they lose
+///     nothing because of it);
+///   - a live source keeps its socket alive only if its heartbeats and acks run in a task of
+///     their own, separate from `next()` (which is then only a hand-over of decoded events).
+///     The [`EventSource`] contract requires this of live sources. Where the source's own
+///     hand-over queue is bounded, a stalled lossless subscriber eventually fills it and the
+///     *source* decides what to drop, reporting a `gap` event;
+///   - a lossless subscriber that is never read blocks delivery forever: drop it (dropping a
+///     subscription releases any publisher waiting on it) or close the bus.
+///
+///   This was preferred over an unbounded queue with a memory cap because it loses nothing
+///   when a consumer is merely slower than a replay running at instant speed (the common case
+///   for recorders in tests and demos), and because its memory is bounded by construction.
+///
+/// # Shutdown
+///
+/// [`EventBus::close`] stops every source, waits for their tasks to finish, then ends every
+/// subscription: subscribers first drain what was already queued, then `recv()` returns
+/// `None`. Dropping the last clone of the bus without closing it aborts the source tasks
+/// (their sources are dropped) and ends the subscriptions the same way. No task outlives the
+/// bus.
+///
+/// # Statistics
+///
+/// [`EventBus::stats`] gives events per kind and per source, each source's state and errors,
+/// and each subscriber's queue and drop count. The hot path only touches relaxed atomic
+/// counters and the subscriber's own queue lock.
 ///
 /// Cheap to clone: clones share one bus. Dropping the last clone stops everything.
 ///
@@ -1131,6 +1315,17 @@ impl EventBus {
             closed: AtomicBool::new(false),
             per_kind: counters(),
             default_capacity: capacity.max(1),
+            log: SharedLog {
+                state: CachePadded(Mutex::new(LogState {
+                    ring: VecDeque::new(),
+                    head: 0,
+                    closed: false,
+                })),
+                capacity: capacity.max(1),
+                readers: std::sync::atomic::AtomicUsize::new(0),
+                has_waiters: AtomicBool::new(false),
+                waiters: Mutex::new(Vec::new()),
+            },
         });
         EventBus {
             owner: Arc::new(Owner {
@@ -1188,7 +1383,7 @@ impl EventBus {
 
     /// Publishes one event to every subscriber whose filter matches, and returns how many got
     /// it. Lossy subscribers never make this wait; a full lossless subscriber does (see the
-    /// module docs). Errors with [`BusError::Closed`] once the bus is closed.
+    /// [`EventBus`] docs). Errors with [`BusError::Closed`] once the bus is closed.
     ///
     /// Takes an [`Event`] or an `Arc<Event>`.
     pub async fn publish(&self, event: impl Into<Arc<Event>>) -> Result<usize, BusError> {
@@ -1218,7 +1413,7 @@ impl EventBus {
     }
 
     /// Subscribes losslessly to the events `filter` lets through: nothing is ever dropped,
-    /// publishers wait instead (see the module docs for the cost).
+    /// publishers wait instead (see [`EventBus`] for the cost).
     pub fn subscribe_lossless(&self, filter: Filter) -> Subscription {
         self.subscribe_with(filter, SubscribeOptions::new().lossless(true))
     }
@@ -1312,9 +1507,24 @@ impl EventBus {
             })
             .collect();
         let subs: Vec<Arc<SubShared>> = lock(&core.subs).list.clone();
+        let (head, start) = core.log.bounds();
         let mut subscribers: Vec<SubscriberStats> = subs
             .iter()
             .map(|s| {
+                if s.log {
+                    let cursor = s.cursor.load(Ordering::Relaxed);
+                    let pending_lag = start.saturating_sub(cursor);
+                    let queued = head.saturating_sub(cursor.max(start));
+                    return SubscriberStats {
+                        id: s.id,
+                        name: s.name.clone(),
+                        lossless: false,
+                        capacity: s.capacity,
+                        queued: usize::try_from(queued).unwrap_or(usize::MAX),
+                        enqueued: head.saturating_sub(s.start_seq),
+                        dropped: s.log_dropped.load(Ordering::Relaxed) + pending_lag,
+                    };
+                }
                 let st = lock(&s.state);
                 SubscriberStats {
                     id: s.id,

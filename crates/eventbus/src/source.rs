@@ -1,59 +1,6 @@
 //! The [`EventSource`] trait: anything that yields [`Event`]s (a live room, a recording, a mock).
 //!
-//! # Contract
-//!
-//! A source is *pulled*: its consumer (usually the [`EventBus`](crate::EventBus), which drives
-//! each attached source in its own task) calls [`EventSource::next`] in a loop. Each call
-//! resolves to one [`SourceItem`]:
-//!
-//! - [`SourceItem::Event`]: an event, in the order the source received it. Connection
-//!   lifecycle (connected, disconnected, reconnecting, gap) travels as events too.
-//! - [`SourceItem::Error`]: a *recoverable* error (one message failed to decode, a reconnect
-//!   attempt failed). The source goes on; the bus counts it and logs it.
-//! - [`SourceItem::End`]: the source is finished, and says why ([`SourceEnd`]). It is
-//!   reported once, and every later `next()` call returns the same end again, at once, without
-//!   blocking and without ever yielding an event or an error after it.
-//!
-//! # Cancellation
-//!
-//! The bus drives `next()` inside `select!` with a stop signal, so the future returned by
-//! `next()` may be dropped before it completes. The rule this crate chooses:
-//!
-//! - **Required of every source:** dropping a pending `next()` future, and then dropping the
-//!   source, is safe: no panic, no task or socket left behind, no shared state left corrupt.
-//!   The bus only ever cancels `next()` when it is stopping the source, and it drops the
-//!   source right after, so an item that was half produced may simply be lost.
-//! - **Optional (cancel-safe sources):** a source may also promise that a dropped `next()`
-//!   loses nothing, so a caller can `select!` on it in a loop and keep using it (like
-//!   `tokio::sync::mpsc::Receiver::recv`). [`ScriptedSource`](crate::ScriptedSource) does;
-//!   sources that do should say so, and can prove it with
-//!   [`Conformance::cancel_safe`](crate::conformance::Conformance::cancel_safe).
-//!
-//! # Live sources and socket liveness
-//!
-//! A live source must answer heartbeats and acks whatever the pace at which `next()` is
-//! called: its consumer may be slow (a lossless subscriber applies backpressure to the task
-//! that calls `next()`, see the [`bus`](crate::EventBus) docs). So a socket-backed source keeps
-//! its I/O in its own task and hands decoded events to `next()` through a queue; `next()` is
-//! delivery only.
-//!
-//! Run the [`conformance`](crate::conformance) suite on every implementation.
-//!
-//! # Mocking
-//!
-//! The trait is object safe and written with `async_trait`, so `mockall::mock!` works in any
-//! crate's tests:
-//!
-//! ```ignore
-//! mockall::mock! {
-//!     pub Source {}
-//!     #[async_trait::async_trait]
-//!     impl ttlive_eventbus::EventSource for Source {
-//!         async fn next(&mut self) -> ttlive_eventbus::SourceItem;
-//!         fn describe(&self) -> ttlive_eventbus::SourceInfo;
-//!     }
-//! }
-//! ```
+//! See [`EventSource`] for the full description.
 
 use std::fmt;
 
@@ -62,13 +9,68 @@ use async_trait::async_trait;
 use crate::error::SourceError;
 use crate::event::Event;
 
-/// Something that yields events: see the [module docs](self) for the full contract.
+/// Something that yields events (a live room, a recording, a mock).
+///
+/// # Contract
+///
+/// A source is *pulled*: its consumer (usually the [`EventBus`](crate::EventBus), which drives
+/// each attached source in its own task) calls [`EventSource::next`] in a loop. Each call
+/// resolves to one [`SourceItem`]:
+///
+/// - [`SourceItem::Event`]: an event, in the order the source received it. Connection
+///   lifecycle (connected, disconnected, reconnecting, gap) travels as events too.
+/// - [`SourceItem::Error`]: a *recoverable* error (one message failed to decode, a reconnect
+///   attempt failed). The source goes on; the bus counts it and logs it.
+/// - [`SourceItem::End`]: the source is finished, and says why ([`SourceEnd`]). It is
+///   reported once, and every later `next()` call returns the same end again, at once, without
+///   blocking and without ever yielding an event or an error after it.
+///
+/// # Cancellation
+///
+/// The bus drives `next()` inside `select!` with a stop signal, so the future returned by
+/// `next()` may be dropped before it completes. The rule this crate chooses:
+///
+/// - **Required of every source:** dropping a pending `next()` future, and then dropping the
+///   source, is safe: no panic, no task or socket left behind, no shared state left corrupt.
+///   The bus only ever cancels `next()` when it is stopping the source, and it drops the
+///   source right after, so an item that was half produced may simply be lost.
+/// - **Optional (cancel-safe sources):** a source may also promise that a dropped `next()`
+///   loses nothing, so a caller can `select!` on it in a loop and keep using it (like
+///   `tokio::sync::mpsc::Receiver::recv`). [`ScriptedSource`](crate::ScriptedSource) does;
+///   sources that do should say so, and can prove it with
+///   [`Conformance::cancel_safe`](crate::conformance::Conformance::cancel_safe).
+///
+/// # Live sources and socket liveness
+///
+/// A live source must answer heartbeats and acks whatever the pace at which `next()` is
+/// called: its consumer may be slow (a lossless subscriber applies backpressure to the task
+/// that calls `next()`, see the [`bus`](crate::EventBus) docs). So a socket-backed source keeps
+/// its I/O in its own task and hands decoded events to `next()` through a queue; `next()` is
+/// delivery only.
+///
+/// Run the [`conformance`](crate::conformance) suite on every implementation.
+///
+/// # Mocking
+///
+/// The trait is object safe and written with `async_trait`, so `mockall::mock!` works in any
+/// crate's tests:
+///
+/// ```ignore
+/// mockall::mock! {
+///     pub Source {}
+///     #[async_trait::async_trait]
+///     impl ttlive_eventbus::EventSource for Source {
+///         async fn next(&mut self) -> ttlive_eventbus::SourceItem;
+///         fn describe(&self) -> ttlive_eventbus::SourceInfo;
+///     }
+/// }
+/// ```
 #[async_trait]
 pub trait EventSource: Send + 'static {
     /// The next item. After an [`SourceItem::End`] the source is finished, and every later
     /// call returns the same end again, immediately.
     ///
-    /// Dropping the returned future before it completes must be safe (see the module docs on
+    /// Dropping the returned future before it completes must be safe (see the trait docs on
     /// cancellation).
     async fn next(&mut self) -> SourceItem;
 

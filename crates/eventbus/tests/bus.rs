@@ -478,3 +478,74 @@ async fn many_sources_many_lossless_subscribers_keep_per_source_order() {
     }
     assert_eq!(bus.stats().published(), 8000);
 }
+
+/// Unfiltered lossy subscribers with the bus's default capacity share one ring; the lag
+/// contract must be the same as with a queue of their own.
+#[tokio::test]
+async fn shared_ring_subscribers_report_exact_lag_and_drain_on_close() {
+    let bus = EventBus::with_capacity(8);
+    let mut slow = bus.subscribe();
+    let mut steady = bus.subscribe();
+    // `steady` keeps up, `slow` does not read.
+    let mut steady_ids = Vec::new();
+    for ev in chats(1, 100) {
+        assert_eq!(bus.publish(ev).await, Ok(2));
+        steady_ids.push(steady.recv().await.unwrap().unwrap().msg_id());
+    }
+    assert_eq!(steady_ids, (1..=100).collect::<Vec<_>>());
+    let stats = bus.stats();
+    let s = stats.subscriber(slow.id()).unwrap();
+    assert_eq!((s.enqueued, s.dropped, s.queued), (100, 92, 8));
+    assert_eq!(slow.len(), 8);
+
+    assert_eq!(slow.recv().await, Some(Err(Lagged(92))));
+    let rest: Vec<u64> = (0..8)
+        .map(|_| slow.try_recv().unwrap().unwrap().msg_id())
+        .collect();
+    assert_eq!(rest, (93..=100).collect::<Vec<_>>());
+    assert!(slow.try_recv().is_none());
+
+    // A late subscriber does not see the past.
+    let mut late = bus.subscribe();
+    bus.publish(chat(1, 101, "x")).await.unwrap();
+    bus.publish(chat(1, 102, "y")).await.unwrap();
+    drop(steady);
+    bus.close().await;
+    assert_eq!(msg_ids(&drain(&mut late).await), vec![101, 102]);
+    assert_eq!(msg_ids(&drain(&mut slow).await), vec![101, 102]);
+    assert!(slow.is_closed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_ring_readers_wake_up_across_threads() {
+    let bus = EventBus::new();
+    let readers: Vec<_> = (0..8)
+        .map(|_| {
+            let mut s = bus.subscribe();
+            tokio::spawn(async move {
+                let (mut n, mut last) = (0u64, 0u64);
+                while let Some(item) = s.recv().await {
+                    match item {
+                        Ok(ev) => {
+                            assert!(ev.msg_id() > last);
+                            last = ev.msg_id();
+                            n += 1;
+                        }
+                        Err(Lagged(k)) => n += k,
+                    }
+                }
+                n
+            })
+        })
+        .collect();
+    for i in 1..=5000u64 {
+        bus.publish(chat(1, i, "x")).await.unwrap();
+        if i % 100 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    bus.close().await;
+    for r in readers {
+        assert_eq!(r.await.unwrap(), 5000);
+    }
+}

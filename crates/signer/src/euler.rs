@@ -781,6 +781,7 @@ impl EulerSigner {
             request_id,
             agent_id: header_text(&r.headers, "x-agent-id", &secrets),
             log_id: header_text(&r.headers, "x-log-id", &secrets),
+            ..SignedConnection::default()
         };
         debug!(
             room_id = %connection.room_id,

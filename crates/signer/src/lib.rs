@@ -13,6 +13,12 @@
 //! * [`RateLimiter`]: one client-side request budget shared by every room of an app, which also
 //!   makes one server `Retry-After` pause every caller.
 //! * [`SignError`]: typed failures that say whether and when to retry.
+//! * [`DirectSigner`]: the web player's direct mode (direct-connect.md): no sign server, only an
+//!   anonymous `ttwid` cookie from a shared [`TtwidCache`] ([`PageTtwid`],
+//!   [`UnionRegisterTtwid`], [`StaticTtwid`]); the connection it returns has
+//!   [`ConnectionMode::Direct`] and a [`ConnectionFeedback`] the live source reports to.
+//! * [`FallbackSigner`]: direct first, Euler as the fallback ([`SignerMode`]: `direct`,
+//!   `euler`, `auto`).
 //!
 //! # Usage
 //!
@@ -78,14 +84,22 @@
 
 #![warn(missing_docs)]
 
+mod direct;
 pub mod error;
 mod euler;
 mod ratelimit;
 mod retry;
 mod secret;
 mod signer;
+mod ttwid;
 mod types;
 
+pub use direct::{
+    CLOSE_REASON_DISABLE_WEB_DIRECT, ConnectionFeedback, ConnectionObserver, DEFAULT_EARLY_CLOSE,
+    DEFAULT_WEB_BASE_URL, DIRECT_ORIGIN, DIRECT_WS_PATH, DirectHost, DirectSigner,
+    DirectSignerBuilder, DirectUrl, FallbackSigner, FallbackSignerBuilder, FeedbackEvent,
+    Rejection, SignerMode,
+};
 pub use error::{BodyDecodeError, ExpectedBody, SignError, TimeoutPhase};
 pub use euler::{
     CLIENT_ID, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
@@ -99,6 +113,12 @@ pub use secret::Secret;
 pub use signer::MockSigner;
 pub use signer::Signer;
 pub use ttlive_proto::webcast::ProtoMessageFetchResult;
+pub use ttwid::{
+    BrowserPreset, DEFAULT_HOME_URL, DEFAULT_LIVE_URL, DEFAULT_PAGE_ATTEMPTS,
+    DEFAULT_PAGE_RETRY_DELAY, DEFAULT_TTWID_LIFETIME, DEFAULT_UNION_REGISTER_URL, PageTtwid,
+    StaticTtwid, TtwidCache, TtwidCacheBuilder, TtwidLease, TtwidSource, UnionRegisterTtwid,
+};
 pub use types::{
-    Cookie, DEFAULT_USER_AGENT, RoomIdInfo, SessionCredentials, SignRequest, SignedConnection,
+    ConnectionMode, Cookie, DEFAULT_USER_AGENT, RoomIdInfo, SessionCredentials, SignRequest,
+    SignedConnection,
 };

@@ -6,6 +6,7 @@ use std::fmt;
 use bytes::Bytes;
 use ttlive_proto::webcast::ProtoMessageFetchResult;
 
+use crate::direct::ConnectionFeedback;
 use crate::secret::Secret;
 
 /// The user agent sent to the signer when a [`SignRequest`] names none: the Node reference's
@@ -75,6 +76,7 @@ pub struct SignRequest {
     cursor: Option<String>,
     user_agent: Option<String>,
     session: Option<SessionCredentials>,
+    reconnect: bool,
 }
 
 impl SignRequest {
@@ -102,6 +104,21 @@ impl SignRequest {
     pub fn with_session(mut self, session: SessionCredentials) -> Self {
         self.session = Some(session);
         self
+    }
+
+    /// Marks this request as a reconnect (not the room's first connection). A direct-mode
+    /// signer then asks for no comment history (`history_comment_count=0`), so comments already
+    /// delivered are not replayed; a request with a [cursor](Self::with_cursor) counts as a
+    /// reconnect too.
+    pub fn with_reconnect(mut self, reconnect: bool) -> Self {
+        self.reconnect = reconnect;
+        self
+    }
+
+    /// Whether this is a reconnect: [`with_reconnect(true)`](Self::with_reconnect) or a cursor
+    /// is set.
+    pub fn is_reconnect(&self) -> bool {
+        self.reconnect || self.cursor.as_deref().is_some_and(|c| !c.is_empty())
     }
 
     /// The room id.
@@ -203,6 +220,46 @@ pub struct SignedConnection {
     pub agent_id: Option<String>,
     /// `X-Log-Id` of the sign response, for diagnostics.
     pub log_id: Option<String>,
+    /// How to open the socket: [`ConnectionMode::Signed`] (the Euler flow: build the URL from
+    /// `push_server`, the client parameters and `route_params`; `im_enter_room` first) or
+    /// [`ConnectionMode::Direct`] (`push_server` is the complete URL, to be used verbatim; `hb`
+    /// then `im_enter_room`; see [`DirectSigner`](crate::DirectSigner)).
+    pub mode: ConnectionMode,
+    /// Extra headers for the WebSocket upgrade request, besides `User-Agent` and `Cookie` (a
+    /// direct connection sends `Origin: https://www.tiktok.com`).
+    pub ws_headers: Vec<(String, String)>,
+    /// Where the live source reports how the socket went (connected, refused with
+    /// `DEVICE_BLOCKED`, closed early…), so a direct signer can replace its `ttwid` and a
+    /// [`FallbackSigner`](crate::FallbackSigner) can switch to Euler. A no-op for connections
+    /// that need no feedback.
+    pub feedback: ConnectionFeedback,
+}
+
+/// How a [`SignedConnection`] is to be opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConnectionMode {
+    /// A sign server's connection (Euler): the URL is `push_server` plus the client's own query
+    /// parameters plus `route_params` (protocol.md §7.2); there is a fetch result with a cursor
+    /// and `internal_ext`; the client sends `im_enter_room`, then heartbeats.
+    #[default]
+    Signed,
+    /// The web player's direct mode (direct-connect.md): `push_server` is the complete socket
+    /// URL with its query, to be opened verbatim (add nothing, reorder nothing); `route_params`
+    /// is empty; there is no fetch result (no cursor, no `internal_ext`, no history batch). The
+    /// client sends `hb`, then `im_enter_room`, heartbeats every 10 s, acks `need_ack` frames,
+    /// and treats a `close` push frame (header `close_reason`) as a retryable end.
+    Direct,
+}
+
+impl ConnectionMode {
+    /// `"signed"` or `"direct"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Signed => "signed",
+            Self::Direct => "direct",
+        }
+    }
 }
 
 impl SignedConnection {

@@ -347,6 +347,8 @@ struct Failure {
     frames: u64,
     /// The WebSocket could not be opened at all (polling may take over).
     upgrade_failed: bool,
+    /// The failure happened while polling `im/fetch`.
+    polling: bool,
 }
 
 impl From<TikTokError> for Failure {
@@ -356,6 +358,7 @@ impl From<TikTokError> for Failure {
             was_connected: false,
             frames: 0,
             upgrade_failed: false,
+            polling: false,
         }
     }
 }
@@ -401,6 +404,9 @@ impl Task {
     async fn run(mut self) {
         let mut attempt: u32 = 0;
         let mut use_polling = false;
+        // Set once `im/fetch` answered that it will not serve us (4xx, bad body): from then on
+        // only the WebSocket is tried.
+        let mut polling_unavailable = false;
         loop {
             let result = if use_polling {
                 self.poll_session().await
@@ -422,9 +428,29 @@ impl Task {
             if failure.frames > 0 {
                 attempt = 0;
             }
-            attempt += 1;
             let reason = failure.error.to_string();
-            let retry = failure.error.retry();
+            // A failed poll is never the end: polling is the fallback, the WebSocket is retried.
+            // A poll that shows polling is not served at all does not count as an attempt, so
+            // the last error reported is the WebSocket's.
+            let retry = if failure.polling && !matches!(failure.error, TikTokError::Sign(_)) {
+                if matches!(
+                    failure.error,
+                    TikTokError::HttpStatus {
+                        status: 400..=499,
+                        ..
+                    } | TikTokError::BadResponse { .. }
+                ) {
+                    warn!(error = %failure.error, "HTTP polling is not available; WebSocket only");
+                    polling_unavailable = true;
+                } else {
+                    attempt += 1;
+                }
+                Retry::After(None)
+            } else {
+                attempt += 1;
+                failure.error.retry()
+            };
+            let attempt = attempt.max(1);
             let give_up = self.cfg.max_attempts.is_some_and(|max| attempt >= max);
             let will_reconnect = retry != Retry::Fatal && !give_up;
             if failure.was_connected {
@@ -457,7 +483,10 @@ impl Task {
             if self.emit(failure.error.to_source_error()).await.is_err() {
                 return;
             }
-            use_polling = self.cfg.polling && failure.upgrade_failed && self.room_id != 0;
+            use_polling = self.cfg.polling
+                && !polling_unavailable
+                && failure.upgrade_failed
+                && self.room_id != 0;
             let at_least = match retry {
                 Retry::After(d) => d,
                 Retry::Fatal => None,
@@ -697,6 +726,7 @@ impl Task {
                 was_connected: false,
                 frames: 0,
                 upgrade_failed: true,
+                polling: false,
             });
         }
         let url = self.ws_url(&conn);
@@ -776,6 +806,7 @@ impl Task {
             was_connected: true,
             frames,
             upgrade_failed: false,
+            polling: false,
         };
         if self.emit(connected).await.is_err() {
             writer.abort();
@@ -855,7 +886,8 @@ impl Task {
         outcome
     }
 
-    /// HTTP polling of `im/fetch` when no WebSocket can be had (protocol.md §10).
+    /// HTTP polling of `im/fetch` when no WebSocket can be had (protocol.md §10). `connected`
+    /// is emitted once the first poll has answered.
     async fn poll_session(&mut self) -> Result<Outcome, Failure> {
         self.ensure_room().await?;
         let conn = self.sign().await?;
@@ -870,25 +902,16 @@ impl Task {
                 }
             }
         }
-        let connected = Event::Connected(ConnectedEvent {
-            meta: self.meta(),
-            unique_id: match &self.target {
-                Target::User(u) => u.clone(),
-                Target::Room(_) => String::new(),
-            },
-            transport: "polling".into(),
-        });
-        if self.emit(connected).await.is_err() {
-            return Ok(Outcome::ConsumerGone);
-        }
         let cookie = conn.cookie_header();
         let until = Instant::now() + self.cfg.upgrade_retry;
         let mut polls: u64 = 0;
         let mut interval = self.cfg.poll_interval;
         loop {
-            tokio::time::sleep(interval).await;
-            if Instant::now() >= until {
-                return Ok(Outcome::RetryUpgrade);
+            if polls > 0 {
+                tokio::time::sleep(interval).await;
+                if Instant::now() >= until {
+                    return Ok(Outcome::RetryUpgrade);
+                }
             }
             let result = self
                 .web
@@ -902,10 +925,24 @@ impl Task {
                 .await
                 .map_err(|error| Failure {
                     error,
-                    was_connected: true,
+                    was_connected: polls > 0,
                     frames: polls,
                     upgrade_failed: false,
+                    polling: true,
                 })?;
+            if polls == 0 {
+                let connected = Event::Connected(ConnectedEvent {
+                    meta: self.meta(),
+                    unique_id: match &self.target {
+                        Target::User(u) => u.clone(),
+                        Target::Room(_) => String::new(),
+                    },
+                    transport: "polling".into(),
+                });
+                if self.emit(connected).await.is_err() {
+                    return Ok(Outcome::ConsumerGone);
+                }
+            }
             polls += 1;
             if result.fetch_interval > 0 {
                 interval = Duration::from_millis(result.fetch_interval.clamp(200, 10_000) as u64);

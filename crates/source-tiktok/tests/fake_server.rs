@@ -119,7 +119,11 @@ fn assert_exactly_once(run: &Run, expected: &[u64]) {
     let ids = run.msg_ids();
     let mut seen = HashSet::new();
     let dups: Vec<u64> = ids.iter().copied().filter(|id| !seen.insert(*id)).collect();
-    assert!(dups.is_empty(), "{} duplicated events: {dups:?}", dups.len());
+    assert!(
+        dups.is_empty(),
+        "{} duplicated events: {dups:?}",
+        dups.len()
+    );
     assert_eq!(
         ids.len(),
         expected.len(),
@@ -179,10 +183,21 @@ async fn happy_path_delivers_every_kind_once_then_ends() {
         })
         .collect();
     assert!(gifts.iter().any(|g| g.streaking));
-    assert!(gifts.iter().all(|g| g.streaking != (g.repeat_end || !g.gift.is_streakable())));
-    assert!(gifts.iter().all(|g| g.diamonds
-        == u64::from(g.repeat_count) * u64::from(g.gift.diamond_count)));
-    assert!(run.events.iter().all(|e| e.room_id() == srv.room_id("fakeuser")));
+    assert!(
+        gifts
+            .iter()
+            .all(|g| g.streaking != (g.repeat_end || !g.gift.is_streakable()))
+    );
+    assert!(
+        gifts
+            .iter()
+            .all(|g| g.diamonds == u64::from(g.repeat_count) * u64::from(g.gift.diamond_count))
+    );
+    assert!(
+        run.events
+            .iter()
+            .all(|e| e.room_id() == srv.room_id("fakeuser"))
+    );
 
     // What the client sent: enter room for the right room, and acks for acked frames.
     let log = srv.client_log();
@@ -195,7 +210,10 @@ async fn happy_path_delivers_every_kind_once_then_ends() {
         .filter(|r| matches!(r, ClientRecord::Ack { payload, log_id, .. } if !payload.is_empty() && *log_id != 0))
         .count();
     assert!(acks > 10, "only {acks} acks");
-    assert!(log.iter().any(|r| matches!(r, ClientRecord::WsOpen { gzip: true, .. })));
+    assert!(
+        log.iter()
+            .any(|r| matches!(r, ClientRecord::WsOpen { gzip: true, .. }))
+    );
     srv.shutdown().await;
 }
 
@@ -251,14 +269,24 @@ async fn survives(fault: Fault, pace: Pace) -> Run {
         Duration::from_secs(60),
     )
     .await;
-    assert_eq!(run.end, Some(SourceEnd::StreamEnded), "{fault:?}: {:?}", run.error_texts);
+    assert_eq!(
+        run.end,
+        Some(SourceEnd::StreamEnded),
+        "{fault:?}: {:?}",
+        run.error_texts
+    );
     assert_exactly_once(&run, &expected_ids().await);
     srv.shutdown().await;
     run
 }
 
 fn assert_one_reconnect(run: &Run, connected_before: bool) {
-    assert_eq!(run.count(EventKind::Reconnecting), 1, "{:?}", run.error_texts);
+    assert_eq!(
+        run.count(EventKind::Reconnecting),
+        1,
+        "{:?}",
+        run.error_texts
+    );
     assert_eq!(
         run.count(EventKind::Connected),
         if connected_before { 2 } else { 1 }
@@ -267,13 +295,23 @@ fn assert_one_reconnect(run: &Run, connected_before: bool) {
         run.count(EventKind::Disconnected),
         usize::from(connected_before)
     );
-    assert_eq!(run.count(EventKind::Gap), 0, "cursor resume must not report a gap");
+    assert_eq!(
+        run.count(EventKind::Gap),
+        0,
+        "cursor resume must not report a gap"
+    );
     // The order: disconnected (if connected) → reconnecting → connected.
     let k = run.kinds();
-    let r = k.iter().position(|k| *k == EventKind::Reconnecting).unwrap();
+    let r = k
+        .iter()
+        .position(|k| *k == EventKind::Reconnecting)
+        .unwrap();
     assert!(k[r + 1..].contains(&EventKind::Connected));
     if connected_before {
-        let d = k.iter().position(|k| *k == EventKind::Disconnected).unwrap();
+        let d = k
+            .iter()
+            .position(|k| *k == EventKind::Disconnected)
+            .unwrap();
         assert!(d < r);
         let Some(Event::Disconnected(ev)) = run
             .events
@@ -298,7 +336,11 @@ async fn a_stalled_socket_is_replaced() {
     let run = survives(Fault::Stall, Pace::Speed(200.0)).await;
     assert_one_reconnect(&run, true);
     assert_eq!(run.errors, vec![SourceErrorKind::Timeout]);
-    assert!(run.error_texts[0].contains("stalled"), "{:?}", run.error_texts);
+    assert!(
+        run.error_texts[0].contains("stalled"),
+        "{:?}",
+        run.error_texts
+    );
 }
 
 #[tokio::test]
@@ -318,7 +360,10 @@ async fn a_rate_limited_sign_waits_for_retry_after() {
             retry_after: Some(_)
         }]
     ));
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After ignored");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After ignored"
+    );
     let Some(Event::Reconnecting(r)) = run
         .events
         .iter()

@@ -31,6 +31,20 @@ pub enum Fault {
     },
     /// Send a `WebcastControlMessage{action: 3}` at once, then close the socket.
     StreamEnd,
+    /// Refuse the upgrade like TikTok refuses a blocked device (direct-connect.md §4, 7.3):
+    /// HTTP 200 without upgrade, `Handshake-Msg: DEVICE_BLOCKED`, `Handshake-Status: 415`.
+    /// Counts upgrade attempts, like [`Fault::RejectUpgrade`].
+    DeviceBlocked,
+    /// When the push would start (after `im_enter_room`, or the enter timeout), send a push
+    /// frame with `payload_type` `close` and the header `close_reason` = `reason` (rust-srec's
+    /// example is `disable_web_direct`), then a WebSocket close.
+    CloseFrame {
+        /// The `close_reason` header value.
+        reason: String,
+    },
+    /// Answer the `ttwid` routes (`GET /`, `GET /live`, `POST /ttwid/union/register/`) with 200
+    /// and no `Set-Cookie` (TikTok's occasional cookie-less answer). Counts `ttwid` requests.
+    TtwidWithoutCookie,
 }
 
 impl Fault {
@@ -46,18 +60,21 @@ impl Fault {
             Fault::SignRateLimited { .. } | Fault::SignUnauthorized | Fault::SignServerError => {
                 Stage::Sign
             }
-            Fault::RejectUpgrade(_) => Stage::Upgrade,
+            Fault::RejectUpgrade(_) | Fault::DeviceBlocked => Stage::Upgrade,
+            Fault::TtwidWithoutCookie => Stage::Ttwid,
             Fault::DropAfterFrames(_)
             | Fault::Stall
             | Fault::MalformedFrame
             | Fault::OversizedGzip { .. }
-            | Fault::StreamEnd => Stage::Socket,
+            | Fault::StreamEnd
+            | Fault::CloseFrame { .. } => Stage::Socket,
         }
     }
 }
 
-/// When an injected fault fires. Sign faults count sign requests, `RejectUpgrade` counts
-/// upgrade attempts, the others count accepted WebSockets.
+/// When an injected fault fires. Sign faults count sign requests, `RejectUpgrade` and
+/// `DeviceBlocked` count upgrade attempts, `TtwidWithoutCookie` counts `ttwid` requests, the
+/// others count accepted WebSockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Trigger {
@@ -74,6 +91,7 @@ pub(crate) enum Stage {
     Sign,
     Upgrade,
     Socket,
+    Ttwid,
 }
 
 #[derive(Debug)]

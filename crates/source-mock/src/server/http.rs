@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue, UPGRADE};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue, SET_COOKIE, UPGRADE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -34,7 +34,16 @@ const HEADERS_OF_INTEREST: &[&str] = &[
     "accept",
     "upgrade",
     "sec-websocket-protocol",
+    "origin",
+    "content-type",
 ];
+
+/// The `Handshake-Msg` with which the fake server refuses a direct-mode upgrade that carries no
+/// `ttwid` cookie. TikTok's own text for this case is not known (clients only saw "200 without
+/// upgrade" / close 1006, direct-connect.md §2); this one is invented.
+pub(crate) const MISSING_TTWID_MSG: &str = "MISSING_TTWID";
+/// The `Handshake-Msg` of a blocked device (direct-connect.md §4, 7.3).
+pub(crate) const DEVICE_BLOCKED_MSG: &str = "DEVICE_BLOCKED";
 
 pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     loop {
@@ -180,7 +189,12 @@ async fn handle(shared: Arc<Shared>, mut req: Request<Incoming>) -> Resp {
 
     let trimmed = path.trim_end_matches('/');
     let segments: Vec<&str> = trimmed.split('/').filter(|s| !s.is_empty()).collect();
+    let method = req.method().clone();
     match segments.as_slice() {
+        [] | ["live"] if method == hyper::Method::GET || method == hyper::Method::HEAD => {
+            ttwid_page(&shared, &path)
+        }
+        ["ttwid", "union", "register"] => ttwid_register(&shared, req, &path).await,
         [user, "live"] if user.starts_with('@') => sigi_page(&shared, &user[1..]),
         ["api-live", "user", "room"] => api_user_room(&shared, &pairs),
         ["webcast", "room", "info"] => room_info(&shared, &pairs),
@@ -207,11 +221,57 @@ async fn handle(shared: Arc<Shared>, mut req: Request<Incoming>) -> Resp {
     }
 }
 
+/// Refuses an upgrade the way TikTok does: HTTP 200, no upgrade, a `Handshake-Msg` header (and
+/// `Handshake-Status` when given).
+fn refuse_upgrade(shared: &Shared, direct: bool, msg: &str, status: Option<&str>) -> Resp {
+    shared.record(ClientRecord::WsRefused {
+        direct,
+        message: msg.to_owned(),
+    });
+    let mut r = Response::new(Full::new(Bytes::from_static(b"")));
+    set_header(&mut r, "handshake-msg", msg);
+    if let Some(status) = status {
+        set_header(&mut r, "handshake-status", status);
+    }
+    r
+}
+
+/// The non-empty `ttwid` value of a `Cookie` header, if any.
+fn ttwid_cookie(req: &Request<Incoming>) -> Option<String> {
+    req.headers()
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, v)| k.trim() == "ttwid" && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_owned())
+}
+
 fn upgrade(shared: Arc<Shared>, req: &mut Request<Incoming>, pairs: &[(String, String)]) -> Resp {
-    if let Some(Fault::RejectUpgrade(msg)) = shared.fire(Stage::Upgrade).into_iter().next() {
-        let mut r = Response::new(Full::new(Bytes::from_static(b"")));
-        set_header(&mut r, "handshake-msg", &msg);
-        return r;
+    // Direct mode (the web player's `ws_direct=1`, direct-connect.md): no sign call before, but
+    // a `ttwid` cookie and a user agent are required.
+    let direct = param(pairs, "ws_direct").is_some_and(|v| v.trim() == "1");
+    if direct {
+        if ttwid_cookie(req).is_none() {
+            return refuse_upgrade(&shared, true, MISSING_TTWID_MSG, None);
+        }
+        let has_ua = req
+            .headers()
+            .get("user-agent")
+            .is_some_and(|v| !v.as_bytes().trim_ascii().is_empty());
+        if !has_ua {
+            return refuse_upgrade(&shared, true, DEVICE_BLOCKED_MSG, Some("415"));
+        }
+    }
+    for fault in shared.fire(Stage::Upgrade) {
+        match fault {
+            Fault::RejectUpgrade(msg) => return refuse_upgrade(&shared, direct, &msg, None),
+            Fault::DeviceBlocked => {
+                return refuse_upgrade(&shared, direct, DEVICE_BLOCKED_MSG, Some("415"));
+            }
+            _ => {}
+        }
     }
     let Some(key) = req.headers().get("sec-websocket-key").cloned() else {
         return json_resp(
@@ -233,7 +293,7 @@ fn upgrade(shared: Arc<Shared>, req: &mut Request<Incoming>, pairs: &[(String, S
     let shared2 = shared.clone();
     let task = tokio::spawn(async move {
         match on_upgrade.await {
-            Ok(upgraded) => ws::serve(shared2, TokioIo::new(upgraded), gzip, start).await,
+            Ok(upgraded) => ws::serve(shared2, TokioIo::new(upgraded), gzip, start, direct).await,
             Err(e) => tracing::debug!("fake server: upgrade failed: {e}"),
         }
     });
@@ -530,12 +590,7 @@ fn sign_fetch(shared: &Shared, room: Option<u64>, pairs: &[(String, String)]) ->
         CONTENT_TYPE,
         HeaderValue::from_static("application/x-protobuf"),
     );
-    let ttwid = format!(
-        "1%7C{}%7C{}%7C{}",
-        token(seed ^ 0x55, 43),
-        now_ms() / 1000,
-        token(seed ^ 0xaa, 64)
-    );
+    let ttwid = new_ttwid(seed);
     set_header(
         &mut r,
         "x-set-tt-cookie",
@@ -549,6 +604,90 @@ fn sign_fetch(shared: &Shared, room: Option<u64>, pairs: &[(String, String)]) ->
         "x-log-id",
         &format!("2026{:016}", seed % 10_000_000_000_000_000),
     );
+    r
+}
+
+/// A `ttwid` value shaped like TikTok's: `1|<43 chars>|<epoch s>|<64 chars>`, percent-encoded.
+fn new_ttwid(seed: u64) -> String {
+    format!(
+        "1%7C{}%7C{}%7C{}",
+        token(seed ^ 0x55, 43),
+        now_ms() / 1000,
+        token(seed ^ 0xaa, 64)
+    )
+}
+
+/// Adds `Set-Cookie: ttwid=…` (and records it); `None` when the `TtwidWithoutCookie` fault
+/// fires, which leaves the answer without the cookie.
+fn issue_ttwid(shared: &Shared, r: &mut Resp, path: &str) -> Option<String> {
+    if shared
+        .fire(Stage::Ttwid)
+        .contains(&Fault::TtwidWithoutCookie)
+    {
+        tracing::debug!(path, "fake server: fault: ttwid answer without Set-Cookie");
+        return None;
+    }
+    let value = new_ttwid(ttlive_proto::new_enter_unique_id());
+    let cookie = format!(
+        "ttwid={value}; Path=/; Domain=tiktok.com; Max-Age=31536000; HttpOnly; Secure; SameSite=None"
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(SET_COOKIE, v);
+    }
+    shared.record(ClientRecord::TtwidIssued {
+        path: path.to_owned(),
+        value: value.clone(),
+    });
+    Some(value)
+}
+
+/// `GET /` and `GET /live`: a page whose answer sets the anonymous cookies (`tt_chain_token`,
+/// then `ttwid`), as TikTok's home and LIVE pages do (direct-connect.md §2, §4).
+fn ttwid_page(shared: &Shared, path: &str) -> Resp {
+    let mut r = html(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>TikTok (fake)</title>\
+         </head><body><div id=\"app\"></div></body></html>\n"
+            .to_owned(),
+    );
+    let chain = format!(
+        "tt_chain_token={}; Path=/; Domain=tiktok.com; Max-Age=15552000; HttpOnly; Secure",
+        token(ttlive_proto::new_enter_unique_id(), 24)
+    );
+    if let Ok(v) = HeaderValue::from_str(&chain) {
+        r.headers_mut().append(SET_COOKIE, v);
+    }
+    issue_ttwid(shared, &mut r, path);
+    r
+}
+
+/// `POST /ttwid/union/register/`: ByteDance's register endpoint. The JSON body must name
+/// `aid` 1768 (the webcast aid 1988 is refused, as rust-srec notes); the cookie comes in
+/// `Set-Cookie`.
+async fn ttwid_register(shared: &Shared, req: Request<Incoming>, path: &str) -> Resp {
+    if req.method() != hyper::Method::POST {
+        return json_resp(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &json!({"status_code": 405, "message": "method not allowed"}),
+        );
+    }
+    let body = match Limited::new(req.into_body(), 64 * 1024).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    let aid = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("aid").and_then(serde_json::Value::as_i64));
+    if aid != Some(1768) {
+        return json_resp(
+            StatusCode::OK,
+            &json!({"status_code": 1, "message": "invalid aid", "data": null}),
+        );
+    }
+    let mut r = json_resp(
+        StatusCode::OK,
+        &json!({"status_code": 0, "message": "success", "data": {"redirect_url": ""}}),
+    );
+    issue_ttwid(shared, &mut r, path);
     r
 }
 

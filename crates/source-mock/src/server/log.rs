@@ -47,6 +47,23 @@ pub enum ClientRecord {
         start_frame: usize,
         /// Whether the client asked for `compress=gzip`.
         gzip: bool,
+        /// Whether this is a direct-mode socket (`ws_direct=1`, no sign call needed).
+        direct: bool,
+    },
+    /// A WebSocket upgrade was refused (HTTP 200 without upgrade, `Handshake-Msg`).
+    WsRefused {
+        /// Whether the request was a direct-mode one (`ws_direct=1`).
+        direct: bool,
+        /// The `Handshake-Msg` sent.
+        message: String,
+    },
+    /// A `ttwid` cookie was handed out by `GET /`, `GET /live` or
+    /// `POST /ttwid/union/register/`.
+    TtwidIssued {
+        /// The route's path.
+        path: String,
+        /// The cookie value.
+        value: String,
     },
     /// An `im_enter_room` frame.
     EnterRoom {
@@ -117,7 +134,9 @@ impl ClientRecord {
     /// The WebSocket connection number, for WebSocket records.
     pub fn conn(&self) -> Option<u64> {
         match self {
-            ClientRecord::Http(_) => None,
+            ClientRecord::Http(_)
+            | ClientRecord::WsRefused { .. }
+            | ClientRecord::TtwidIssued { .. } => None,
             ClientRecord::WsOpen { conn, .. }
             | ClientRecord::EnterRoom { conn, .. }
             | ClientRecord::Heartbeat { conn, .. }

@@ -477,6 +477,43 @@ impl FakeServer {
             .unwrap_or_default()
     }
 
+    /// The `Handshake-Msg` of a direct-mode upgrade refused for carrying no `ttwid` cookie
+    /// (invented: TikTok's own text for this case is unknown).
+    pub const MISSING_TTWID_MSG: &'static str = http::MISSING_TTWID_MSG;
+
+    /// The `Handshake-Msg` of a blocked device ([`Fault::DeviceBlocked`], or a direct-mode
+    /// upgrade without `User-Agent`); sent with `Handshake-Status: 415`.
+    pub const DEVICE_BLOCKED_MSG: &'static str = http::DEVICE_BLOCKED_MSG;
+
+    /// The `payload_type`s of the frames the client sent on WebSocket `conn`, in order (e.g.
+    /// `["hb", "im_enter_room", "ack", "hb"]`): shows whether a direct client sent `hb` before
+    /// `im_enter_room`.
+    pub fn client_frames(&self, conn: u64) -> Vec<String> {
+        self.client_log()
+            .into_iter()
+            .filter(|r| r.conn() == Some(conn))
+            .filter_map(|r| match r {
+                ClientRecord::EnterRoom { .. } => Some("im_enter_room".to_owned()),
+                ClientRecord::Heartbeat { .. } => Some("hb".to_owned()),
+                ClientRecord::Ack { .. } => Some("ack".to_owned()),
+                ClientRecord::Frame { payload_type, .. } => Some(payload_type),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every `ttwid` the server handed out (`GET /`, `GET /live`,
+    /// `POST /ttwid/union/register/`), in order.
+    pub fn issued_ttwids(&self) -> Vec<String> {
+        self.client_log()
+            .into_iter()
+            .filter_map(|r| match r {
+                ClientRecord::TtwidIssued { value, .. } => Some(value),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Forgets the client log.
     pub fn clear_client_log(&self) {
         if let Ok(mut l) = self.shared.log.lock() {

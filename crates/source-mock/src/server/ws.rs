@@ -77,6 +77,19 @@ fn oversized_gzip_frame(n: usize) -> Vec<u8> {
     frame
 }
 
+/// A server `close` push frame with the header `close_reason` (direct-connect.md §1.7).
+fn close_push_frame(reason: &str) -> Vec<u8> {
+    push_frame(
+        0,
+        "close",
+        vec![pb::PushHeader {
+            key: "close_reason".to_owned(),
+            value: reason.to_owned(),
+        }],
+        Vec::new(),
+    )
+}
+
 fn stream_end_batch() -> pb::ProtoMessageFetchResult {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -199,7 +212,7 @@ impl Conn<'_> {
 }
 
 /// Serves one accepted WebSocket until the client leaves, a fault ends it, or the stream ends.
-pub(crate) async fn serve<S>(shared: Arc<Shared>, io: S, gzip: bool, start: usize)
+pub(crate) async fn serve<S>(shared: Arc<Shared>, io: S, gzip: bool, start: usize, direct: bool)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -214,6 +227,7 @@ where
         conn: conn_id,
         start_frame: start,
         gzip,
+        direct,
     });
     let faults = shared.fire(Stage::Socket);
     let stall = faults.contains(&Fault::Stall);
@@ -226,15 +240,19 @@ where
         .filter(|f| {
             matches!(
                 f,
-                Fault::MalformedFrame | Fault::OversizedGzip { .. } | Fault::StreamEnd
+                Fault::MalformedFrame
+                    | Fault::OversizedGzip { .. }
+                    | Fault::StreamEnd
+                    | Fault::CloseFrame { .. }
             )
         })
         .collect();
-    // Garbage first, then the oversized frame, then the stream end.
+    // Garbage first, then the oversized frame, then the stream end, then a close frame.
     pre.sort_by_key(|f| match f {
         Fault::MalformedFrame => 0,
         Fault::OversizedGzip { .. } => 1,
-        _ => 2,
+        Fault::StreamEnd => 2,
+        _ => 3,
     });
     tracing::debug!(
         conn = conn_id,
@@ -305,11 +323,27 @@ where
                 if push_start.is_none() {
                     push_start = Some(Instant::now());
                     for f in pre.drain(..) {
+                        let close_reason = match &f {
+                            Fault::CloseFrame { reason } => Some(reason.clone()),
+                            _ => None,
+                        };
                         let bytes = match f {
                             Fault::MalformedFrame => b"\xff\xfe garbage, not a push frame \x00\x01".to_vec(),
                             Fault::OversizedGzip { inflated_bytes } => oversized_gzip_frame(inflated_bytes),
+                            Fault::CloseFrame { ref reason } => close_push_frame(reason),
                             _ => c.batch_frame(&stream_end_batch()),
                         };
+                        if let Some(reason) = close_reason {
+                            tracing::debug!(conn = conn_id, %reason, "fake server: fault: close push frame");
+                            closing = true;
+                            if sink.send(Message::Binary(bytes.into())).await.is_ok() {
+                                let _ = sink.send(Message::Close(Some(CloseFrame {
+                                    code: CloseCode::Normal,
+                                    reason: "close".into(),
+                                }))).await;
+                            }
+                            break;
+                        }
                         let end = f == Fault::StreamEnd;
                         if sink.send(Message::Binary(bytes.into())).await.is_err() {
                             closing = true;
