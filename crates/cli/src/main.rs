@@ -343,6 +343,9 @@ fn signer(conn: &ConnArgs) -> Result<Arc<dyn Signer>, String> {
     if let Some(key) = conn.sign_api_key.as_ref().filter(|k| !k.is_empty()) {
         b = b.api_key(key.clone());
     }
+    if let Some(proxy) = &conn.proxy {
+        b = b.proxy(proxy.clone());
+    }
     if let Some(sign_url) = &conn.sign_url {
         // A session id given on the command line is meant for the sign server the same command
         // names: allow that host explicitly.

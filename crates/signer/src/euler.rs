@@ -108,6 +108,7 @@ pub struct EulerSignerBuilder {
     max_body_bytes: usize,
     use_env: bool,
     no_proxy: bool,
+    proxy: Option<String>,
 }
 
 impl Default for EulerSignerBuilder {
@@ -127,6 +128,7 @@ impl Default for EulerSignerBuilder {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             use_env: true,
             no_proxy: false,
+            proxy: None,
         }
     }
 }
@@ -222,7 +224,14 @@ impl EulerSignerBuilder {
         self
     }
 
-    /// Ignores proxy settings from the environment (`HTTP_PROXY`, …) for the built client.
+    /// Sends every sign request through this proxy: `http://host:port` or
+    /// `socks5://[user:pass@]host:port` (needs reqwest's `socks` feature, enabled here).
+    pub fn proxy(mut self, proxy: impl Into<String>) -> Self {
+        self.proxy = Some(proxy.into());
+        self
+    }
+
+    /// Ignore the system proxy settings (`HTTP_PROXY`…) and connect directly.
     pub fn no_proxy(mut self) -> Self {
         self.no_proxy = true;
         self
@@ -289,7 +298,12 @@ impl EulerSignerBuilder {
                     .pool_idle_timeout(Duration::from_secs(90))
                     .redirect(same_origin_redirects())
                     .user_agent(concat!("ttlive-rust/", env!("CARGO_PKG_VERSION")));
-                if self.no_proxy {
+                if let Some(p) = &self.proxy {
+                    let proxy = reqwest::Proxy::all(p.as_str()).map_err(|e| {
+                        SignError::Config(format!("bad proxy URL: {}", e.without_url()))
+                    })?;
+                    builder = builder.proxy(proxy);
+                } else if self.no_proxy {
                     builder = builder.no_proxy();
                 }
                 builder.build().map_err(|e| {
