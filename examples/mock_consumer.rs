@@ -12,7 +12,10 @@ use std::collections::HashMap;
 use ttlive_eventbus::{ChatEvent, EventBus};
 
 /// Counts comments per user until the bus ends; returns (handle, count) sorted by count.
-pub async fn top_chatters(bus: &EventBus, mut chats: ttlive_eventbus::TypedSubscription<ChatEvent>) -> Vec<(String, usize)> {
+pub async fn top_chatters(
+    bus: &EventBus,
+    mut chats: ttlive_eventbus::TypedSubscription<ChatEvent>,
+) -> Vec<(String, usize)> {
     let _ = bus;
     let mut counts: HashMap<String, usize> = HashMap::new();
     while let Some(item) = chats.recv().await {
@@ -91,8 +94,11 @@ mod tests {
         .into_iter();
         room.expect_describe()
             .returning(|| SourceInfo::new("mock room"));
-        room.expect_next()
-            .returning(move || script.next().unwrap_or(SourceItem::End(SourceEnd::StreamEnded)));
+        room.expect_next().returning(move || {
+            script
+                .next()
+                .unwrap_or(SourceItem::End(SourceEnd::StreamEnded))
+        });
 
         let bus = EventBus::new();
         let chats = bus.subscribe_typed::<ChatEvent>();

@@ -66,7 +66,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let recording = tap.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let path = std::env::temp_dir().join("ttlive-example.ttlrec");
     recording.save(&path)?;
-    println!("recorded {} units to {}", recording.units.len(), path.display());
+    println!(
+        "recorded {} units to {}",
+        recording.units.len(),
+        path.display()
+    );
 
     let (replayed, end) = count(ReplaySource::open(&path)?.pace(Pace::Instant)).await;
     println!("replayed: {replayed} events, then {end}");

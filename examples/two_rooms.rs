@@ -21,7 +21,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut servers = Vec::new();
     let mut handles = Vec::new();
-    for (user, room) in [("alpha", 7_300_000_000_000_000_011u64), ("beta", 7_300_000_000_000_000_022)] {
+    for (user, room) in [
+        ("alpha", 7_300_000_000_000_000_011u64),
+        ("beta", 7_300_000_000_000_000_022),
+    ] {
         let server = FakeServer::builder()
             .user_with_room(user, UserState::Live, room)
             .pace(Pace::Speed(50.0))

@@ -31,13 +31,25 @@ PIN=()
 if command -v taskset >/dev/null; then PIN=(taskset -c "$CPU"); fi
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
-NODE_OUT="$(cd "$HERE" && "${PIN[@]}" node decode_compare.mjs "$FRAMES" "$SECS")"
-RUST_OUT="$("${PIN[@]}" "$BIN" run "$FRAMES" "$SECS")"
-echo "$RUST_OUT" | grep -v '^{' >&2
+# Two rounds, alternating, so that a burst of load from elsewhere hits both sides alike; each
+# side's best round is kept.
+ROWS=""
+for round in 1 2; do
+  ROWS+="$(cd "$HERE" && "${PIN[@]}" node decode_compare.mjs "$FRAMES" "$SECS")"$'\n'
+  RUST_OUT="$("${PIN[@]}" "$BIN" run "$FRAMES" "$SECS")"
+  echo "round $round: $(echo "$RUST_OUT" | grep 'full path')" >&2
+  ROWS+="$(echo "$RUST_OUT" | grep '^{')"$'\n'
+done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
-printf '%s\n%s\n' "$NODE_OUT" "$(echo "$RUST_OUT" | grep '^{')" | node -e '
-const rows = require("fs").readFileSync(0, "utf8").trim().split("\n").map(JSON.parse);
+printf '%s' "$ROWS" | node -e '
+const all = require("fs").readFileSync(0, "utf8").trim().split("\n").map(JSON.parse);
+const best = new Map();
+for (const r of all) {
+  const k = r.impl + "/" + r.mode;
+  if (!best.has(k) || best.get(k).frames_per_s < r.frames_per_s) best.set(k, r);
+}
+const rows = [...best.values()];
 const rust = rows.find((r) => r.impl === "rust");
 const fmt = (n) => Math.round(n).toLocaleString("en-US");
 console.log(`\n${rust.frames} frames, ${rust.messages} messages (real fixtures, 3-8 per frame, gzip)\n`);

@@ -18,7 +18,10 @@ use clap::{Args, Parser, Subcommand};
 use ttlive_eventbus::{
     EventBus, EventKind, EventSource, Filter, SourceEnd, SourceError, SourceErrorKind,
 };
-use ttlive_signer::{EulerSigner, SessionCredentials, Signer};
+use ttlive_signer::{
+    DirectHost, DirectSigner, EulerSigner, FallbackSigner, PageTtwid, SessionCredentials, Signer,
+    SignerMode, TtwidCache,
+};
 use ttlive_source_mock::{FakeServer, Pace, ReplaySource};
 use ttlive_source_tiktok::{TikTokError, TikTokSource, WebClient};
 
@@ -199,6 +202,16 @@ struct ConnArgs {
     /// Give up after this many failed connection attempts in a row (0 = never).
     #[arg(long, default_value_t = 10)]
     max_attempts: u32,
+    /// How to get a connection: `direct` (TikTok's own web-player handshake, only a `ttwid`
+    /// cookie, no sign server), `euler` (the sign server), or `auto` (direct first, the sign
+    /// server as the fallback).
+    #[arg(long, env = "TTLIVE_MODE", default_value = "auto")]
+    mode: String,
+    /// The push WebSocket host for direct mode (default: the `--webcast-url` host when that is
+    /// not TikTok's, else TikTok's `wss://webcast-ws.tiktok.com`; `us` and `eu` pick the regional
+    /// hosts).
+    #[arg(long, env = "TIKTOK_WS_URL")]
+    ws_url: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -358,9 +371,42 @@ fn signer(conn: &ConnArgs) -> Result<Arc<dyn Signer>, String> {
             }
         }
     }
-    b.build()
-        .map(|s| Arc::new(s) as Arc<dyn Signer>)
-        .map_err(|e| format!("sign server setup: {e}"))
+    let euler = b.build().map_err(|e| format!("sign server setup: {e}"))?;
+    let mode: SignerMode = conn.mode.parse().map_err(|e| format!("--mode: {e}"))?;
+    if mode == SignerMode::Euler {
+        return Ok(Arc::new(euler));
+    }
+    // Direct mode: a ttwid from TikTok's home page (or the one the given web host serves), and
+    // the push host (TikTok's, or the one given).
+    let cache = if conn.web_url.trim_end_matches('/') == ttlive_source_tiktok::DEFAULT_WEB_URL {
+        TtwidCache::global().map_err(|e| format!("direct mode setup: {e}"))?
+    } else {
+        let page = PageTtwid::new(&format!("{}/", conn.web_url.trim_end_matches('/')))
+            .map_err(|e| format!("direct mode setup: {e}"))?;
+        Arc::new(TtwidCache::builder().source(page).build())
+    };
+    // Without --ws-url, a custom webcast host (a fake server, a proxy) also serves the socket.
+    let custom_webcast = (conn.webcast_url.trim_end_matches('/')
+        != ttlive_source_tiktok::DEFAULT_WEBCAST_URL)
+        .then_some(conn.webcast_url.as_str());
+    let host = match conn.ws_url.as_deref().or(custom_webcast) {
+        None => DirectHost::Global,
+        Some("us") => DirectHost::Us,
+        Some("eu") => DirectHost::Eu,
+        Some(url) => DirectHost::Custom(
+            url.replacen("https://", "wss://", 1)
+                .replacen("http://", "ws://", 1),
+        ),
+    };
+    let direct = DirectSigner::builder()
+        .ttwid_cache(cache)
+        .host(host)
+        .web_base_url(&conn.web_url)
+        .build()
+        .map_err(|e| format!("direct mode setup: {e}"))?;
+    Ok(Arc::new(
+        FallbackSigner::builder(direct, euler).mode(mode).build(),
+    ))
 }
 
 fn web_client(conn: &ConnArgs) -> Result<WebClient, String> {
@@ -811,6 +857,8 @@ async fn demo(speed: f64, out: OutputArgs) -> u8 {
         session_id: None,
         tt_target_idc: "useast2a".into(),
         max_attempts: 5,
+        mode: std::env::var("TTLIVE_MODE").unwrap_or_else(|_| "auto".into()),
+        ws_url: Some(base.clone()),
     };
     let code = watch("@fakeuser", &conn, out, None, true).await;
     server.shutdown().await;

@@ -283,11 +283,15 @@ async fn fake(faults: &[(Fault, Trigger)]) -> FakeServer {
     b.start().await.unwrap()
 }
 
+/// `watch` against the fake server through the sign server (the faults under test are the
+/// sign server's).
 fn watch_args(base: &str, user: &str, extra: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = [
         "watch",
         user,
         "--json",
+        "--mode",
+        "euler",
         "--web-url",
         base,
         "--webcast-url",

@@ -256,33 +256,39 @@ fn number_after(s: &str, prefix: &str) -> Option<u32> {
     digits[..end].parse().ok()
 }
 
-fn badge(b: &pb::BadgeStruct) -> ev::Badge {
-    let text = b
-        .text
-        .as_ref()
+fn badge(b: pb::BadgeStruct) -> ev::Badge {
+    // Takes the wire badge by value: its strings move into the event instead of being copied.
+    let pb::BadgeStruct {
+        text,
+        str,
+        mut combine,
+        image,
+        privilege_log_extra,
+        scene_type,
+        ..
+    } = b;
+    let text = text
         .map(|t| {
             if t.default_pattern.is_empty() {
-                t.key.clone()
+                t.key
             } else {
-                t.default_pattern.clone()
+                t.default_pattern
             }
         })
-        .or_else(|| b.str.as_ref().map(|s| s.str.clone()))
-        .or_else(|| b.combine.as_ref().map(|c| c.str.clone()))
+        .or_else(|| str.map(|s| s.str))
+        .or_else(|| combine.as_mut().map(|c| std::mem::take(&mut c.str)))
         .filter(|s| !s.is_empty());
-    let image_url = b
-        .image
+    let image_url = image
         .as_ref()
         .and_then(|i| first_url(i.image.as_ref()))
-        .or_else(|| b.combine.as_ref().and_then(|c| first_url(c.icon.as_ref())));
-    let level = b
-        .privilege_log_extra
+        .or_else(|| combine.as_ref().and_then(|c| first_url(c.icon.as_ref())));
+    let level = privilege_log_extra
         .as_ref()
         .and_then(|p| p.level.trim().parse::<u32>().ok())
         .filter(|l| *l > 0);
     ev::Badge {
-        scene: ev::BadgeScene::from_id(b.scene_type),
-        scene_id: b.scene_type,
+        scene: ev::BadgeScene::from_id(scene_type),
+        scene_id: scene_type,
         text,
         image_url,
         level,
@@ -291,16 +297,26 @@ fn badge(b: &pb::BadgeStruct) -> ev::Badge {
 
 /// Converts a wire user. Moderator, subscriber, gifter and fan-club levels are read the way the
 /// reference libraries read them (protocol.md §11.2 "Heuristics used by clients").
-pub fn user(u: pb::User) -> ev::User {
-    let avatar = u
+pub fn user(mut u: pb::User) -> ev::User {
+    // The wire user is owned: its URL list and badges move into the event instead of being
+    // copied (this runs for nearly every event).
+    let avatar = if u
         .avatar_thumb
         .as_ref()
-        .filter(|i| !i.url_list.is_empty())
-        .or(u.avatar_medium.as_ref())
-        .or(u.avatar_large.as_ref())
-        .or(u.avatar_jpg.as_ref());
-    let profile_picture_urls = avatar.map(|i| i.url_list.clone()).unwrap_or_default();
-    let badges: Vec<ev::Badge> = u.badge_list.iter().map(badge).collect();
+        .is_some_and(|i| !i.url_list.is_empty())
+    {
+        u.avatar_thumb.take()
+    } else {
+        None
+    }
+    .or_else(|| u.avatar_medium.take())
+    .or_else(|| u.avatar_large.take())
+    .or_else(|| u.avatar_jpg.take());
+    let profile_picture_urls = avatar.map(|i| i.url_list).unwrap_or_default();
+    let badges: Vec<ev::Badge> = std::mem::take(&mut u.badge_list)
+        .into_iter()
+        .map(badge)
+        .collect();
 
     let mut out = ev::User {
         id: u.id as u64,
@@ -344,7 +360,7 @@ pub fn user(u: pb::User) -> ev::User {
             ev::BadgeScene::Fans => out.team_member_level = out.team_member_level.or(b.level),
             _ => {}
         }
-        if text.to_ascii_lowercase().contains("moderator") {
+        if contains_ignore_ascii_case(text, "moderator") {
             out.is_moderator = true;
         }
         if url.contains("/sub_") {
@@ -362,6 +378,14 @@ pub fn user(u: pb::User) -> ev::User {
     }
     out.badges = badges;
     out
+}
+
+/// `haystack` contains `needle` (ASCII case-insensitive), without allocating.
+fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 fn opt_user(u: Option<pb::User>) -> Option<ev::User> {

@@ -461,6 +461,46 @@ struct Received {
 }
 
 impl EulerSigner {
+    /// Turns a sign-server answer (status, headers, body) into a connection or an error, exactly
+    /// as [`Signer::sign`] does once the body is read: for fuzzing and hostile-input tests only
+    /// (no request is made; header names or values that HTTP would not carry are skipped).
+    #[doc(hidden)]
+    pub fn parse_sign_response(
+        &self,
+        request: &SignRequest,
+        status: u16,
+        headers: &[(&str, &[u8])],
+        body: Bytes,
+    ) -> Result<SignedConnection, SignError> {
+        let room_id = validate_room_id(request.room_id())?;
+        let user_agent = request
+            .user_agent()
+            .map(str::trim)
+            .filter(|ua| !ua.is_empty())
+            .unwrap_or(&self.inner.default_user_agent);
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_bytes(value),
+            ) {
+                map.append(n, v);
+            }
+        }
+        let received = Received {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+            headers: map,
+            body,
+        };
+        let secrets = self.secrets(Some(request));
+        if !received.status.is_success() {
+            return Err(self.status_error(&received, &secrets));
+        }
+        self.parse_signed(request, room_id, user_agent, received)
+    }
+}
+
+impl EulerSigner {
     /// A builder with the defaults (env `SIGN_API_URL`/`SIGN_API_KEY`, current route, rustls).
     pub fn builder() -> EulerSignerBuilder {
         EulerSignerBuilder::default()

@@ -89,11 +89,48 @@ async fn next_binary(ws: &mut Ws) -> Option<Vec<u8>> {
     }
 }
 
-fn set_cookies(r: &reqwest::Response) -> Vec<String> {
-    r.headers()
-        .get_all("set-cookie")
+/// One raw HTTP/1.1 exchange (no HTTP client crate: `reqwest`'s features differ when this test
+/// is built together with other workspace crates). Returns the status and the headers.
+async fn http(
+    server: &FakeServer,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, Vec<(String, String)>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = TcpStream::connect(server.addr()).await.unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {UA}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        server.addr(),
+        body.len()
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(T, tcp.read_to_end(&mut raw))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers)
+}
+
+fn set_cookies(headers: &[(String, String)]) -> Vec<String> {
+    headers
         .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
+        .filter(|(k, _)| k == "set-cookie")
+        .map(|(_, v)| v.clone())
         .collect()
 }
 
@@ -109,39 +146,32 @@ fn ttwid_of(cookies: &[String]) -> Option<String> {
 #[tokio::test]
 async fn ttwid_routes_set_the_cookie() {
     let server = server().await;
-    let client = reqwest::Client::new();
-    let base = server.base_url();
 
     for path in ["/", "/live"] {
-        let r = client.get(format!("{base}{path}")).send().await.unwrap();
-        assert_eq!(r.status(), 200);
-        let cookies = set_cookies(&r);
+        let (status, headers) = http(&server, "GET", path, "").await;
+        assert_eq!(status, 200);
+        let cookies = set_cookies(&headers);
         assert!(cookies[0].starts_with("tt_chain_token="), "{cookies:?}");
         let ttwid = ttwid_of(&cookies).expect("a ttwid cookie");
         assert!(ttwid.starts_with("1%7C"), "{ttwid}");
     }
 
-    let register = format!("{base}/ttwid/union/register/");
-    let r = client
-        .post(&register)
-        .header("content-type", "application/json")
-        .body(r#"{"region":"va","aid":1768,"needFid":false,"service":"https://www.tiktok.com"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let registered = ttwid_of(&set_cookies(&r)).expect("a registered ttwid");
+    let register = "/ttwid/union/register/";
+    let (status, headers) = http(
+        &server,
+        "POST",
+        register,
+        r#"{"region":"va","aid":1768,"needFid":false,"service":"https://www.tiktok.com"}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let registered = ttwid_of(&set_cookies(&headers)).expect("a registered ttwid");
 
     // The webcast aid is refused by the register endpoint: no cookie.
-    let r = client
-        .post(&register)
-        .body(r#"{"aid":1988}"#)
-        .send()
-        .await
-        .unwrap();
-    assert!(ttwid_of(&set_cookies(&r)).is_none());
-    let r = client.get(&register).send().await.unwrap();
-    assert_eq!(r.status(), 405);
+    let (_, headers) = http(&server, "POST", register, r#"{"aid":1988}"#).await;
+    assert!(ttwid_of(&set_cookies(&headers)).is_none());
+    let (status, _) = http(&server, "GET", register, "").await;
+    assert_eq!(status, 405);
 
     let issued = server.issued_ttwids();
     assert_eq!(issued.len(), 3);
@@ -152,12 +182,10 @@ async fn ttwid_routes_set_the_cookie() {
 async fn ttwid_fault_answers_without_the_cookie_once() {
     let server = server().await;
     server.inject(Fault::TtwidWithoutCookie, Trigger::Once);
-    let client = reqwest::Client::new();
-    let url = format!("{}/", server.base_url());
-    let first = client.get(&url).send().await.unwrap();
-    assert_eq!(first.status(), 200);
+    let (status, first) = http(&server, "GET", "/", "").await;
+    assert_eq!(status, 200);
     assert!(ttwid_of(&set_cookies(&first)).is_none());
-    let second = client.get(&url).send().await.unwrap();
+    let (_, second) = http(&server, "GET", "/", "").await;
     assert!(ttwid_of(&set_cookies(&second)).is_some());
 }
 
@@ -215,12 +243,7 @@ async fn direct_socket_without_ttwid_is_refused_with_200_and_handshake_msg() {
 async fn direct_socket_with_ttwid_plays_and_logs_the_first_frames_in_order() {
     let server = server().await;
     let room = server.room_id("fakeuser");
-    let ttwid = {
-        let r = reqwest::get(format!("{}/", server.base_url()))
-            .await
-            .unwrap();
-        ttwid_of(&set_cookies(&r)).unwrap()
-    };
+    let ttwid = ttwid_of(&set_cookies(&http(&server, "GET", "/", "").await.1)).unwrap();
     let cookie = format!("ttwid={ttwid}");
     let mut ws = open(
         &direct_url(&server),

@@ -46,8 +46,15 @@ async fn next_msg(ws: &mut Ws) -> Option<DecodedFrame> {
     }
 }
 
+/// A plain-http client. In a workspace build reqwest has the signer's `rustls-no-provider`
+/// feature, which requires a process-wide crypto provider before any client is built.
+fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 async fn get(url: &str) -> reqwest::Response {
-    reqwest::Client::new().get(url).send().await.unwrap()
+    http_client().get(url).send().await.unwrap()
 }
 
 async fn sign(server: &FakeServer, query: &str) -> pb::ProtoMessageFetchResult {
@@ -240,7 +247,7 @@ async fn web_routes() {
 #[tokio::test]
 async fn sign_routes_answer_protobuf_with_cookies() {
     let s = scripted_server(3).await;
-    let client = reqwest::Client::new();
+    let client = http_client();
     for (url, key) in [
         (
             format!(

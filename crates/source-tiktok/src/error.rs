@@ -87,6 +87,8 @@ pub enum TikTokError {
         status: u16,
         /// The `Handshake-Msg` header, TikTok's reason.
         handshake_msg: Option<String>,
+        /// The `Handshake-Status` header, when sent.
+        handshake_status: Option<String>,
     },
     /// The WebSocket failed.
     #[error("WebSocket: {0}")]
@@ -106,7 +108,7 @@ pub enum TikTokError {
     #[error("no frame for {0:?}: connection stalled")]
     Stalled(Duration),
     /// The server closed the socket.
-    #[error("socket closed by the server{}", match (code, reason.is_empty()) { (Some(c), true) => format!(" (code {c})"), (Some(c), false) => format!(" (code {c}: {reason})"), (None, _) => String::new() })]
+    #[error("socket closed by the server{}", match (code, reason.is_empty()) { (Some(c), true) => format!(" (code {c})"), (Some(c), false) => format!(" (code {c}: {reason})"), (None, false) => format!(" ({reason})"), (None, true) => String::new() })]
     Closed {
         /// Close code.
         code: Option<u16>,
@@ -250,7 +252,8 @@ mod tests {
         assert!(
             !TikTokError::Rejected {
                 status: 200,
-                handshake_msg: Some("DEVICE_BLOCKED".into())
+                handshake_msg: Some("DEVICE_BLOCKED".into()),
+                handshake_status: None,
             }
             .is_fatal()
         );

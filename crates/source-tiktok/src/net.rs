@@ -322,7 +322,7 @@ async fn socks5_handshake(
 /// [`TikTokError::Rejected`] with TikTok's `Handshake-Msg`.
 pub async fn connect_ws(
     url: &str,
-    headers: &[(&'static str, String)],
+    headers: &[(String, String)],
     proxy: Option<&str>,
     max_message: usize,
     timeout: Duration,
@@ -332,11 +332,11 @@ pub async fn connect_ws(
         .into_client_request()
         .map_err(|e| TikTokError::Protocol(format!("bad push server URL: {e}")))?;
     for (name, value) in headers {
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| TikTokError::Protocol(format!("header {name} has invalid bytes")))?;
-        request
-            .headers_mut()
-            .insert(HeaderName::from_static(name), value);
+        let bad = || TikTokError::Protocol(format!("header {name} has invalid bytes"));
+        let value = HeaderValue::from_str(value).map_err(|_| bad())?;
+        let name =
+            HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()).map_err(|_| bad())?;
+        request.headers_mut().insert(name, value);
     }
     let config = WebSocketConfig::default()
         .max_message_size(Some(max_message))
@@ -356,14 +356,19 @@ pub async fn connect_ws(
         )
         .await
         .map_err(|e| match e {
-            tokio_tungstenite::tungstenite::Error::Http(resp) => TikTokError::Rejected {
-                status: resp.status().as_u16(),
-                handshake_msg: resp
-                    .headers()
-                    .get("handshake-msg")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned),
-            },
+            tokio_tungstenite::tungstenite::Error::Http(resp) => {
+                let header = |name: &str| {
+                    resp.headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(|v| v.chars().take(256).collect::<String>())
+                };
+                TikTokError::Rejected {
+                    status: resp.status().as_u16(),
+                    handshake_msg: header("handshake-msg"),
+                    handshake_status: header("handshake-status"),
+                }
+            }
             other => TikTokError::WebSocket(other),
         })
     };

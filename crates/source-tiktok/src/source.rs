@@ -18,7 +18,9 @@ use ttlive_eventbus::{
 };
 use ttlive_proto::FrameLimits;
 use ttlive_proto::webcast::ProtoMessageFetchResult;
-use ttlive_signer::{SessionCredentials, SignRequest, SignedConnection, Signer};
+use ttlive_signer::{
+    ConnectionMode, Rejection, SessionCredentials, SignRequest, SignedConnection, Signer,
+};
 
 use crate::error::{Retry, TikTokError};
 use crate::input::{InvalidTarget, Target};
@@ -231,6 +233,7 @@ impl TikTokSourceBuilder {
             cursor: None,
             internal_ext: None,
             sessions: 0,
+            connected_once: false,
             cfg: self,
         };
         let handle = tokio::spawn(task.run());
@@ -375,6 +378,8 @@ struct Task {
     cursor: Option<String>,
     internal_ext: Option<String>,
     sessions: u32,
+    /// A connection was established at least once (a later one may have to report a gap).
+    connected_once: bool,
     cfg: TikTokSourceBuilder,
 }
 
@@ -534,8 +539,9 @@ impl Task {
     }
 
     async fn sign(&mut self) -> Result<SignedConnection, TikTokError> {
-        let mut req =
-            SignRequest::new(self.room_id.to_string()).with_user_agent(&self.cfg.user_agent);
+        let mut req = SignRequest::new(self.room_id.to_string())
+            .with_user_agent(&self.cfg.user_agent)
+            .with_reconnect(self.sessions > 0);
         if let Some(c) = &self.cursor {
             req = req.with_cursor(c.clone());
         }
@@ -688,12 +694,17 @@ impl Task {
         let had_session = self.sessions > 0;
         let conn = self.sign().await?;
         self.sessions += 1;
-        if had_session && self.cursor.is_none() {
+        let direct = conn.mode == ConnectionMode::Direct;
+        if self.connected_once && (self.cursor.is_none() || direct) {
+            let reason = if direct {
+                "reconnected in direct mode, which cannot resume from a cursor; events in between \
+                 may be missing"
+            } else {
+                "reconnected with no cursor to resume from; events in between may be missing"
+            };
             let ev = Event::Gap(GapEvent {
                 meta: self.meta(),
-                reason: "reconnected with no cursor to resume from; events in between may be \
-                         missing"
-                    .into(),
+                reason: reason.into(),
                 missed: None,
             });
             if self.emit(ev).await.is_err() {
@@ -729,13 +740,20 @@ impl Task {
                 polling: false,
             });
         }
-        let url = self.ws_url(&conn);
-        let mut headers: Vec<(&'static str, String)> =
-            vec![("user-agent", conn.user_agent.clone())];
+        // Direct mode: the signer's URL is complete and used verbatim (direct-connect.md §1.4);
+        // Euler mode: push_server + the web client's parameters + route params.
+        let url = if direct {
+            conn.push_server.clone()
+        } else {
+            self.ws_url(&conn)
+        };
+        let mut headers: Vec<(String, String)> =
+            vec![("user-agent".into(), conn.user_agent.clone())];
         let cookie = conn.cookie_header();
         if !cookie.is_empty() {
-            headers.push(("cookie", cookie));
+            headers.push(("cookie".into(), cookie));
         }
+        headers.extend(conn.ws_headers.iter().cloned());
         let (ws, options) = net::connect_ws(
             &url,
             &headers,
@@ -744,10 +762,26 @@ impl Task {
             self.cfg.connect_timeout,
         )
         .await
-        .map_err(|error| Failure {
-            upgrade_failed: true,
-            ..Failure::from(error)
+        .map_err(|error| {
+            if let TikTokError::Rejected {
+                status,
+                handshake_msg,
+                handshake_status,
+            } = &error
+            {
+                conn.feedback.report_rejected(Rejection::handshake(
+                    *status,
+                    handshake_msg.as_deref(),
+                    handshake_status.as_deref(),
+                ));
+            }
+            Failure {
+                upgrade_failed: true,
+                ..Failure::from(error)
+            }
         })?;
+        conn.feedback.report_connected();
+        let opened = Instant::now();
         let heartbeat = self
             .cfg
             .heartbeat
@@ -761,14 +795,24 @@ impl Task {
         let enter =
             ttlive_proto::enter_room_frame(self.room_id, ttlive_proto::new_enter_unique_id());
         self.tap_client(&enter);
+        // The web player's direct mode sends a heartbeat first, then enters the room
+        // (direct-connect.md §2); the Euler flow enters first (protocol.md §9.1).
+        let first_hb = direct.then(|| ttlive_proto::heartbeat_frame(self.room_id, 1));
+        if let Some(hb) = &first_hb {
+            self.tap_client(hb);
+        }
         let room_id = self.room_id;
         let tap = self.cfg.tap.clone();
         let started = self.started;
         let mut writer: JoinHandle<Result<(), TikTokError>> = tokio::spawn(async move {
+            let mut seq: u64 = 0;
+            if let Some(hb) = first_hb {
+                seq = 1;
+                sink.send(Message::binary(hb)).await?;
+            }
             sink.send(Message::binary(enter)).await?;
             let mut tick = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut seq: u64 = 0;
             loop {
                 tokio::select! {
                     _ = tick.tick() => {
@@ -812,6 +856,7 @@ impl Task {
             writer.abort();
             return Ok(Outcome::ConsumerGone);
         }
+        self.connected_once = true;
         let stall = self.cfg.stall_timeout;
         let outcome = loop {
             let msg = tokio::select! {
@@ -862,11 +907,28 @@ impl Task {
                     continue;
                 }
             };
+            if decoded.payload_type() == "close" {
+                // The server's own close (direct mode): retryable, with its reason.
+                let reason = decoded.header("close_reason").unwrap_or("").to_owned();
+                conn.feedback
+                    .report_rejected(Rejection::close_frame(&reason));
+                break Err(fail(
+                    TikTokError::Closed {
+                        code: None,
+                        reason: format!("close frame: {reason}"),
+                    },
+                    frames,
+                ));
+            }
             let Some(result) = decoded.result.as_ref() else {
                 continue;
             };
-            // Ack as the Node reference does: asked for, a real log id, and an internal_ext.
-            if result.need_ack && decoded.log_id() != 0 && !result.internal_ext.is_empty() {
+            // Ack as the Node reference does: asked for, a real log id, and an internal_ext
+            // (direct mode acks an empty one too, as the web player does).
+            if result.need_ack
+                && decoded.log_id() != 0
+                && (direct || !result.internal_ext.is_empty())
+            {
                 let ack = ttlive_proto::ack_frame(decoded.log_id() as u64, &result.internal_ext);
                 self.tap_client(&ack);
                 let _ = out_tx.send(ack);
@@ -877,6 +939,7 @@ impl Task {
                 Err(o) => break Ok(o),
             }
         };
+        conn.feedback.report_closed(opened.elapsed());
         drop(out_tx);
         if !writer.is_finished() {
             // Let the writer send a close; don't wait long for a dead socket.
@@ -942,6 +1005,7 @@ impl Task {
                 if self.emit(connected).await.is_err() {
                     return Ok(Outcome::ConsumerGone);
                 }
+                self.connected_once = true;
             }
             polls += 1;
             if result.fetch_interval > 0 {

@@ -124,6 +124,21 @@ fn assert_exactly_once(run: &Run, expected: &[u64]) {
         "{} duplicated events: {dups:?}",
         dups.len()
     );
+    let missing: Vec<u64> = expected
+        .iter()
+        .copied()
+        .filter(|id| !seen.contains(id))
+        .collect();
+    let extra: Vec<String> = run
+        .events
+        .iter()
+        .filter(|e| !e.kind().is_lifecycle() && !expected.contains(&e.msg_id()))
+        .map(|e| format!("{} {} {}", e.name(), e.msg_id(), e.meta().is_history))
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}; unexpected {extra:?}"
+    );
     assert_eq!(
         ids.len(),
         expected.len(),
@@ -538,4 +553,184 @@ fn conforms_to_the_event_source_contract() {
         .unwrap_or_else(|f| panic!("conformance: {f:?}"));
     assert!(report.events > 100, "{report:?}");
     server_rt.block_on(srv.shutdown());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Direct mode (no sign server: a ttwid cookie and TikTok's web-player handshake)
+
+fn direct_signer(base: &str) -> Arc<ttlive_signer::DirectSigner> {
+    use ttlive_signer::{DirectHost, DirectSigner, PageTtwid, TtwidCache};
+    let page = PageTtwid::new(&format!("{base}/"))
+        .unwrap()
+        .retry_delay(Duration::from_millis(10));
+    let cache = Arc::new(TtwidCache::builder().source(page).build());
+    Arc::new(
+        DirectSigner::builder()
+            .ttwid_cache(cache)
+            .host(DirectHost::Custom(base.replacen("http://", "ws://", 1)))
+            .web_base_url(base)
+            .no_proxy()
+            .build()
+            .unwrap(),
+    )
+}
+
+fn direct_source(base: &str, signer: Arc<dyn Signer>) -> TikTokSourceBuilder {
+    source(base, "fakeuser").signer(signer)
+}
+
+/// What the push frames hold (direct mode has no history batch): the recording's push frames
+/// decoded, each message id once.
+async fn expected_push_ids() -> Vec<u64> {
+    let mut seen = HashSet::new();
+    let mut ids = Vec::new();
+    for unit in demo_recording().units {
+        if unit.kind != ttlive_source_mock::UnitKind::PushFrame {
+            continue;
+        }
+        let frame =
+            ttlive_proto::decode_msg_frame(&unit.data, &ttlive_proto::FrameLimits::default())
+                .unwrap();
+        for ev in ttlive_proto::decode_events(frame.result.as_ref().unwrap()) {
+            let id = ev.unwrap().msg_id();
+            if seen.insert(id) {
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn direct_mode_needs_no_sign_server_and_sends_hb_before_enter_room() {
+    let srv = server(Pace::Instant, &[]).await;
+    let base = srv.base_url();
+    let run = drain(
+        direct_source(&base, direct_signer(&base)).start().unwrap(),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(
+        run.end,
+        Some(SourceEnd::StreamEnded),
+        "{:?}",
+        run.error_texts
+    );
+    assert_exactly_once(&run, &expected_push_ids().await);
+    let log = srv.client_log();
+    assert!(
+        !log.iter().any(|r| matches!(r, ClientRecord::Http(h)
+            if h.path.starts_with("/webcast/rooms/") || h.path.starts_with("/webcast/fetch"))),
+        "a sign route was called"
+    );
+    let frames = srv.client_frames(1);
+    assert_eq!(frames[..2], ["hb", "im_enter_room"], "{frames:?}");
+    assert_eq!(srv.issued_ttwids().len(), 1);
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn direct_mode_rotates_the_ttwid_after_device_blocked() {
+    let srv = server(Pace::Instant, &[(Fault::DeviceBlocked, Trigger::Once)]).await;
+    let base = srv.base_url();
+    let run = drain(
+        direct_source(&base, direct_signer(&base)).start().unwrap(),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(
+        run.end,
+        Some(SourceEnd::StreamEnded),
+        "{:?}",
+        run.error_texts
+    );
+    assert!(
+        run.error_texts[0].contains("DEVICE_BLOCKED"),
+        "{:?}",
+        run.error_texts
+    );
+    assert_eq!(
+        srv.issued_ttwids().len(),
+        2,
+        "the refused ttwid was replaced"
+    );
+    assert_exactly_once(&run, &expected_push_ids().await);
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn direct_mode_close_frame_is_retryable_and_reported_as_a_gap() {
+    let srv = server(
+        Pace::Instant,
+        &[(
+            Fault::CloseFrame {
+                reason: "server_maintenance".into(),
+            },
+            Trigger::Once,
+        )],
+    )
+    .await;
+    let base = srv.base_url();
+    let run = drain(
+        direct_source(&base, direct_signer(&base)).start().unwrap(),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(
+        run.end,
+        Some(SourceEnd::StreamEnded),
+        "{:?}",
+        run.error_texts
+    );
+    assert!(
+        run.error_texts[0].contains("server_maintenance"),
+        "{:?}",
+        run.error_texts
+    );
+    assert_eq!(
+        run.count(EventKind::Gap),
+        1,
+        "direct reconnects cannot resume"
+    );
+    assert_exactly_once(&run, &expected_push_ids().await);
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn auto_mode_falls_back_to_the_sign_server_when_direct_fails() {
+    use ttlive_signer::{FallbackSigner, SignerMode};
+    let srv = server(
+        Pace::Instant,
+        &[(Fault::TtwidWithoutCookie, Trigger::Always)],
+    )
+    .await;
+    let base = srv.base_url();
+    let euler = EulerSigner::builder()
+        .base_url(&base)
+        .use_env(false)
+        .no_proxy()
+        .build()
+        .unwrap();
+    let fallback = FallbackSigner::builder_shared(direct_signer(&base), Arc::new(euler))
+        .mode(SignerMode::Auto)
+        .build();
+    let run = drain(
+        direct_source(&base, Arc::new(fallback)).start().unwrap(),
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(
+        run.end,
+        Some(SourceEnd::StreamEnded),
+        "{:?}",
+        run.error_texts
+    );
+    // Through the sign server: the history batch too.
+    assert_exactly_once(&run, &expected_ids().await);
+    assert!(
+        srv.client_log()
+            .iter()
+            .any(|r| matches!(r, ClientRecord::Http(h) if h.path.starts_with("/webcast/rooms/")))
+    );
+    srv.shutdown().await;
 }
