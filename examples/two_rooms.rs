@@ -3,7 +3,8 @@
 //! `cargo run -p ttlive-examples --example two_rooms`
 //!
 //! Two fake TikTok servers on 127.0.0.1 stand in for two live rooms (with a real stream, attach
-//! two `TikTokSource`s for two handles). Subscribers filter by room or by kind.
+//! two `TikTokSource`s for two handles). Subscribers can filter by kind (as here) or by room
+//! (`Filter::room(id)`); the bus's statistics count each source's events.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -40,8 +41,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         servers.push(server);
     }
 
-    let mut per_room: BTreeMap<u64, usize> = BTreeMap::new();
-    let mut diamonds: BTreeMap<u64, u64> = BTreeMap::new();
+    // One lossless chat feed and one gift feed for both rooms; per-source counts from the bus.
+    let mut chat_count = 0usize;
+    let mut diamonds: BTreeMap<String, u64> = BTreeMap::new();
     let all_done = async {
         for h in &handles {
             h.join().await;
@@ -50,25 +52,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::pin!(all_done);
     loop {
         tokio::select! {
-            Some(Ok(ev)) = chats.recv() => *per_room.entry(ev.room_id()).or_default() += 1,
+            Some(Ok(_)) = chats.recv() => chat_count += 1,
             Some(Ok(gift)) = gifts.recv() => {
                 if !gift.streaking {
-                    *diamonds.entry(gift.meta.room_id).or_default() += gift.diamonds;
+                    *diamonds.entry(gift.user.unique_id.clone()).or_default() += gift.diamonds;
                 }
             }
             _ = &mut all_done => break,
         }
     }
+    let stats = bus.stats();
     bus.close().await;
     // Whatever was still queued when the sources ended.
-    while let Some(Ok(ev)) = chats.recv().await {
-        *per_room.entry(ev.room_id()).or_default() += 1;
+    while let Some(Ok(_)) = chats.recv().await {
+        chat_count += 1;
     }
-    for (room, n) in &per_room {
-        println!(
-            "room {room}: {n} chats, {} diamonds",
-            diamonds.get(room).copied().unwrap_or(0)
-        );
+    for h in &handles {
+        if let Some(s) = stats.source(h.id()) {
+            println!("{}: {} events, ended {:?}", s.info, s.events, s.state);
+        }
+    }
+    println!("{chat_count} chats from both rooms");
+    let mut top: Vec<_> = diamonds.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1));
+    for (who, d) in top.iter().take(3) {
+        println!("top gifter @{who}: {d} diamonds");
     }
     for s in servers {
         s.shutdown().await;

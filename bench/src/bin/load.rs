@@ -553,40 +553,46 @@ fn stream(o: &Opts) -> anyhow::Result<()> {
             SubscribeOptions::new().capacity(1 << 16).lossless(true),
         );
         let handle = bus.attach(source(&server.base, signer)?)?;
-        let mut recv_ns: Vec<u64> = Vec::with_capacity(total);
-        let mut mismatched = 0usize;
-        let mut cpu0 = 0.0;
-        let mut t_first = Instant::now();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(o.secs + 30.0);
-        while recv_ns.len() < total {
-            let ev = match tokio::time::timeout_at(deadline, sub.recv()).await {
-                Ok(Some(Ok(ev))) => ev,
-                Ok(Some(Err(_))) => continue,
-                Ok(None) | Err(_) => break,
-            };
-            let id = ev.msg_id();
-            if !(MSG_ID_BASE..MSG_ID_BASE + POOL as u64).contains(&id) {
-                if let Event::Disconnected(d) = ev.as_ref() {
-                    eprintln!("disconnected: {}", d.reason);
-                } else if std::env::var_os("TTLIVE_LOAD_DEBUG").is_some() {
-                    eprintln!("event {} msg_id {id}", ev.name());
+        // The subscriber is a task on the runtime, as in an application.
+        let secs = o.secs;
+        let receiver = tokio::spawn(async move {
+            let mut recv_ns: Vec<u64> = Vec::with_capacity(total);
+            let mut mismatched = 0usize;
+            let mut cpu0 = 0.0;
+            let mut t_first = Instant::now();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(secs + 30.0);
+            while recv_ns.len() < total {
+                let ev = match tokio::time::timeout_at(deadline, sub.recv()).await {
+                    Ok(Some(Ok(ev))) => ev,
+                    Ok(Some(Err(_))) => continue,
+                    Ok(None) | Err(_) => break,
+                };
+                let id = ev.msg_id();
+                if !(MSG_ID_BASE..MSG_ID_BASE + POOL as u64).contains(&id) {
+                    if let Event::Disconnected(d) = ev.as_ref() {
+                        eprintln!("disconnected: {}", d.reason);
+                    } else if std::env::var_os("TTLIVE_LOAD_DEBUG").is_some() {
+                        eprintln!("event {} msg_id {id}", ev.name());
+                    }
+                    continue;
                 }
-                continue;
+                let now = wall_ns();
+                if recv_ns.is_empty() {
+                    cpu0 = cpu_seconds();
+                    t_first = Instant::now();
+                }
+                if id != MSG_ID_BASE + (recv_ns.len() % POOL) as u64 {
+                    mismatched += 1;
+                }
+                recv_ns.push(now);
             }
-            let now = wall_ns();
-            if recv_ns.is_empty() {
-                cpu0 = cpu_seconds();
-                t_first = Instant::now();
-            }
-            if id != MSG_ID_BASE + (recv_ns.len() % POOL) as u64 {
-                mismatched += 1;
-            }
-            recv_ns.push(now);
-        }
-        let window = t_first.elapsed();
-        let cpu = cpu_seconds() - cpu0;
+            let window = t_first.elapsed();
+            let cpu = cpu_seconds() - cpu0;
+            (recv_ns, mismatched, window, cpu)
+        });
+        let out = receiver.await?;
         handle.stop();
-        anyhow::Ok((recv_ns, mismatched, window, cpu))
+        anyhow::Ok(out)
     });
     drop(rt);
     let stamps = server.finish()?;

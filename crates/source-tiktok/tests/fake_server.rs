@@ -734,3 +734,46 @@ async fn auto_mode_falls_back_to_the_sign_server_when_direct_fails() {
     );
     srv.shutdown().await;
 }
+
+#[tokio::test]
+async fn http_polling_takes_over_when_no_websocket_can_be_had() {
+    let srv = server(
+        Pace::Instant,
+        &[(
+            Fault::RejectUpgrade("NO_SOCKET_FOR_YOU".into()),
+            Trigger::Always,
+        )],
+    )
+    .await;
+    let run = drain(
+        source(&srv.base_url(), "fakeuser")
+            .polling(true, Duration::from_millis(200), Duration::from_secs(60))
+            .start()
+            .unwrap(),
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(
+        run.end,
+        Some(SourceEnd::StreamEnded),
+        "{:?}",
+        run.error_texts
+    );
+    assert_exactly_once(&run, &expected_ids().await);
+    let transports: Vec<&str> = run
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Connected(c) => Some(c.transport.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(transports, ["polling"]);
+    let polls = srv
+        .client_log()
+        .iter()
+        .filter(|r| matches!(r, ClientRecord::Http(h) if h.path.starts_with("/webcast/im/fetch")))
+        .count();
+    assert!(polls >= 5, "{polls} polls");
+    srv.shutdown().await;
+}

@@ -208,6 +208,7 @@ async fn handle(shared: Arc<Shared>, mut req: Request<Incoming>) -> Resp {
             let room = param(&pairs, "room_id").and_then(|r| r.parse().ok());
             sign_fetch(&shared, room, &pairs)
         }
+        ["webcast", "im", "fetch"] => im_fetch(&shared, &pairs),
         ["webcast", "anchors", uid, "room_id"] => euler_room_id(&shared, uid),
         ["webcast", "room_id"] => {
             let uid = param(&pairs, "uniqueId").or_else(|| param(&pairs, "unique_id"));
@@ -603,6 +604,41 @@ fn sign_fetch(shared: &Shared, room: Option<u64>, pairs: &[(String, String)]) ->
         &mut r,
         "x-log-id",
         &format!("2026{:016}", seed % 10_000_000_000_000_000),
+    );
+    r
+}
+
+/// Frames one `im/fetch` poll hands out at most.
+const POLL_BATCH_FRAMES: usize = 20;
+
+/// `GET /webcast/im/fetch/` (HTTP polling, protocol.md §10): the messages of the next frames
+/// after the request's `cursor` (all of them from the start without one), as a protobuf
+/// `ProtoMessageFetchResult` with the advanced cursor. Unlike TikTok it needs no signature.
+fn im_fetch(shared: &Shared, pairs: &[(String, String)]) -> Resp {
+    let start = param(pairs, "cursor")
+        .and_then(|c| parse_cursor(&c))
+        .unwrap_or(0)
+        .min(shared.feed.frames.len());
+    let end = (start + POLL_BATCH_FRAMES).min(shared.feed.frames.len());
+    let messages = shared.feed.frames[start..end]
+        .iter()
+        .filter_map(|f| f.result.as_ref())
+        .flat_map(|r| r.messages.iter().cloned())
+        .collect();
+    let cursor = make_cursor(end);
+    let result = pb::ProtoMessageFetchResult {
+        messages,
+        internal_ext: internal_ext(end, &cursor),
+        cursor,
+        fetch_interval: 200,
+        now: now_ms(),
+        fetch_type: 2,
+        ..Default::default()
+    };
+    let mut r = Response::new(Full::new(Bytes::from(result.encode_to_vec())));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/x-protobuf"),
     );
     r
 }
