@@ -74,7 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("{chat_count} chats from both rooms");
     let mut top: Vec<_> = diamonds.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|(_, d)| std::cmp::Reverse(*d));
     for (who, d) in top.iter().take(3) {
         println!("top gifter @{who}: {d} diamonds");
     }
