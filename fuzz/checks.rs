@@ -98,9 +98,8 @@ pub fn web_json(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let _ = ttlive_source_tiktok::parse_sigi_page("fuzzuser", &text);
     // The same bytes inside a SIGI_STATE script tag.
-    let page = format!(
-        "<html><script id=\"SIGI_STATE\" type=\"application/json\">{text}</script></html>"
-    );
+    let page =
+        format!("<html><script id=\"SIGI_STATE\" type=\"application/json\">{text}</script></html>");
     if let Ok(status) = ttlive_source_tiktok::parse_sigi_page("fuzzuser", &page) {
         assert_ne!(status.room_id, 0);
     }
@@ -134,7 +133,9 @@ fn trim(b: &[u8]) -> &[u8] {
 /// blank line, then the body. Whatever the answer, an error's text and a connection's `Debug`
 /// never show the API key or the session id.
 pub fn sign_response(data: &[u8]) {
-    const STATUS: &[u16] = &[200, 200, 200, 200, 429, 401, 403, 402, 500, 503, 404, 302, 204];
+    const STATUS: &[u16] = &[
+        200, 200, 200, 200, 429, 401, 403, 402, 500, 503, 404, 302, 204,
+    ];
     let Some((first, rest)) = data.split_first() else {
         return;
     };

@@ -443,9 +443,34 @@ impl Signer for RoutedSigner {
     }
 }
 
+/// Records when each push frame reached the client (`TTLIVE_LOAD_DUMP` only).
+struct ArrivalTap(Arc<Mutex<Vec<u64>>>);
+
+impl ttlive_source_tiktok::RecordingTap for ArrivalTap {
+    fn sign_fetch(&mut self, _at: Duration, _room_id: u64, _body: &[u8]) {}
+    fn push_frame(&mut self, _at: Duration, _frame: &[u8]) {
+        let now = wall_ns();
+        if let Ok(mut v) = self.0.lock() {
+            v.push(now);
+        }
+    }
+}
+
 fn source(base: &str, signer: Arc<dyn Signer>) -> anyhow::Result<TikTokSource> {
-    Ok(TikTokSource::builder("@fakeuser")
-        .signer(signer)
+    source_with(base, signer, None)
+}
+
+fn source_with(
+    base: &str,
+    signer: Arc<dyn Signer>,
+    tap: Option<ArrivalTap>,
+) -> anyhow::Result<TikTokSource> {
+    let b = TikTokSource::builder("@fakeuser");
+    let b = match tap {
+        Some(t) => b.tap(Box::new(t)),
+        None => b,
+    };
+    Ok(b.signer(signer)
         .web_url(base)
         .webcast_url(base)
         .emit_history(false)
@@ -536,6 +561,7 @@ fn stream(o: &Opts) -> anyhow::Result<()> {
     let total = total_messages(o);
     let sizes = frame_sizes(total);
     let server = ServerProcess::start("stream", o)?;
+    let arrivals: Arc<Mutex<Vec<u64>>> = Arc::default();
     let rt = runtime()?;
     let result = rt.block_on(async {
         let mut route = BTreeMap::new();
@@ -552,7 +578,10 @@ fn stream(o: &Opts) -> anyhow::Result<()> {
             Filter::all(),
             SubscribeOptions::new().capacity(1 << 16).lossless(true),
         );
-        let handle = bus.attach(source(&server.base, signer)?)?;
+        let tap = std::env::var_os("TTLIVE_LOAD_DUMP")
+            .is_some()
+            .then(|| ArrivalTap(arrivals.clone()));
+        let handle = bus.attach(source_with(&server.base, signer, tap)?)?;
         // The subscriber is a task on the runtime, as in an application.
         let secs = o.secs;
         let receiver = tokio::spawn(async move {
@@ -600,19 +629,53 @@ fn stream(o: &Opts) -> anyhow::Result<()> {
 
     // Event n belongs to frame f(n); stamp 0 is the server's im_enter_room_resp.
     let mut lat = Vec::with_capacity(recv_ns.len());
+    // The same latencies per second of sending, to tell a steady state from hiccups.
+    let mut per_sec: Vec<Vec<u64>> = Vec::new();
+    let t0 = stamps.get(1).copied().unwrap_or(0);
     let mut n = 0usize;
     for (f, size) in sizes.iter().enumerate() {
         let Some(&sent) = stamps.get(f + 1) else {
             break;
         };
+        let sec = (sent.saturating_sub(t0) / 1_000_000_000) as usize;
+        if per_sec.len() <= sec {
+            per_sec.resize_with(sec + 1, Vec::new);
+        }
         for _ in 0..*size {
             if let Some(&r) = recv_ns.get(n) {
                 lat.push(r.saturating_sub(sent));
+                per_sec[sec].push(r.saturating_sub(sent));
             }
             n += 1;
         }
     }
+    if let Some(path) = std::env::var_os("TTLIVE_LOAD_DUMP") {
+        // One line per frame: send stamp (ns since the first frame), latency of its last event,
+        // and when the frame reached the client's WebSocket reader (ns after the send stamp).
+        let arrivals = arrivals.lock().map(|a| a.clone()).unwrap_or_default();
+        let mut out = String::new();
+        let mut n = 0usize;
+        for (f, size) in sizes.iter().enumerate() {
+            n += size;
+            if let (Some(&sent), Some(&r)) = (stamps.get(f + 1), recv_ns.get(n - 1)) {
+                let arrived = arrivals.get(f + 1).map_or(0, |a| a.saturating_sub(sent));
+                out.push_str(&format!(
+                    "{} {} {arrived}\n",
+                    sent - t0,
+                    r.saturating_sub(sent)
+                ));
+            }
+        }
+        std::fs::write(path, out)?;
+    }
     lat.sort_unstable();
+    let per_sec_p99: Vec<String> = per_sec
+        .iter_mut()
+        .map(|v| {
+            v.sort_unstable();
+            format!("{:.1}", quantile(v, 0.99) as f64 / 1e6)
+        })
+        .collect();
     let got = recv_ns.len();
     let eps = got as f64 / window.as_secs_f64();
     let ms = |ns: u64| ns as f64 / 1e6;
@@ -635,6 +698,10 @@ fn stream(o: &Opts) -> anyhow::Result<()> {
         ms(lat.last().copied().unwrap_or(0)),
         lat.len(),
         stamps.len()
+    );
+    println!(
+        "p99 (ms) per second of sending: [{}]",
+        per_sec_p99.join(", ")
     );
     println!(
         "client CPU: {:.2} s for {got} events = {:.1} ms per 1,000 events ({:.0}% of one core)",

@@ -212,6 +212,9 @@ struct ConnArgs {
     /// hosts).
     #[arg(long, env = "TIKTOK_WS_URL")]
     ws_url: Option<String>,
+    /// Never fall back to HTTP polling of `im/fetch` when no WebSocket can be had.
+    #[arg(long)]
+    no_polling: bool,
 }
 
 fn main() -> ExitCode {
@@ -443,6 +446,9 @@ async fn watch(
         .webcast_url(&conn.webcast_url)
         .emit_history(history)
         .max_attempts((conn.max_attempts > 0).then_some(conn.max_attempts));
+    if conn.no_polling {
+        b = b.polling(false, Duration::from_secs(1), Duration::from_secs(60));
+    }
     if let Some(p) = &conn.proxy {
         b = b.proxy(p.clone());
     }
@@ -859,6 +865,7 @@ async fn demo(speed: f64, out: OutputArgs) -> u8 {
         max_attempts: 5,
         mode: std::env::var("TTLIVE_MODE").unwrap_or_else(|_| "auto".into()),
         ws_url: Some(base.clone()),
+        no_polling: false,
     };
     let code = watch("@fakeuser", &conn, out, None, true).await;
     server.shutdown().await;

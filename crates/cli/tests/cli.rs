@@ -357,12 +357,25 @@ async fn error_paths_have_clear_messages_and_documented_exit_codes() {
     )])
     .await;
     let out = run_async(
-        watch_args(&srv.base_url(), "fakeuser", &["--max-attempts", "2"]),
+        watch_args(
+            &srv.base_url(),
+            "fakeuser",
+            &["--max-attempts", "2", "--no-polling"],
+        ),
         t,
     )
     .await;
     assert_eq!(out.code, 8, "{}", out.stderr);
     assert!(out.stderr.contains("DEVICE_BLOCKED"), "{}", out.stderr);
+    // With polling allowed, the same refusal is survived over HTTP polling.
+    let out = run_async(
+        watch_args(&srv.base_url(), "fakeuser", &["--max-attempts", "2"]),
+        t,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains(r#""transport":"polling""#));
+    assert!(out.stdout.contains(r#""type":"streamEnd""#));
     srv.shutdown().await;
 
     // A sign server that is not there (the web routes answer; nothing listens on the sign URL).
