@@ -466,7 +466,24 @@ pub fn parse_sigi_page(user: &str, html: &str) -> Result<RoomStatus, TikTokError
             user: user.to_owned(),
         });
     };
-    let info = &live_room["liveRoomUserInfo"];
+    room_status(
+        user,
+        &live_room["liveRoomUserInfo"],
+        "sigi_state",
+        "live page",
+        "SIGI_STATE has no roomId",
+    )
+}
+
+/// The room and status both web routes carry, under `user` and `liveRoom` of `info` (the
+/// page's `LiveRoom.liveRoomUserInfo`, the API's `data`).
+fn room_status(
+    user: &str,
+    info: &Value,
+    route: &'static str,
+    what: &'static str,
+    no_room: &str,
+) -> Result<RoomStatus, TikTokError> {
     let room_id = info["user"]["roomId"]
         .as_str()
         .and_then(|s| s.parse::<u64>().ok())
@@ -480,17 +497,17 @@ pub fn parse_sigi_page(user: &str, html: &str) -> Result<RoomStatus, TikTokError
         (Some(room_id), Some(status)) => Ok(RoomStatus {
             room_id,
             status,
-            route: "sigi_state",
+            route,
             title: info["liveRoom"]["title"].as_str().map(str::to_owned),
             viewers: num(&info["liveRoom"]["liveRoomStats"]["userCount"]).map(|n| n.max(0) as u64),
         }),
         (None, _) => Err(TikTokError::BadResponse {
-            what: "live page",
-            detail: "SIGI_STATE has no roomId".into(),
+            what,
+            detail: no_room.into(),
         }),
         (Some(_), None) => Err(TikTokError::BadResponse {
-            what: "live page",
-            detail: "SIGI_STATE has no status".into(),
+            what,
+            detail: "no live status".into(),
         }),
     }
 }
@@ -513,34 +530,13 @@ pub fn parse_api_room(user: &str, v: &Value) -> Result<RoomStatus, TikTokError> 
             detail: format!("API error {code} ({message})"),
         });
     }
-    let data = &v["data"];
-    let room_id = data["user"]["roomId"]
-        .as_str()
-        .and_then(|s| s.parse::<u64>().ok())
-        .filter(|r| *r != 0);
-    let status = num(&data["liveRoom"]["status"]).or_else(|| num(&data["user"]["status"]));
-    match (room_id, status.map(LiveStatus::from_code)) {
-        (room, Some(LiveStatus::Offline)) => Err(TikTokError::Offline {
-            user: user.to_owned(),
-            room_id: room,
-        }),
-        (Some(room_id), Some(status)) => Ok(RoomStatus {
-            room_id,
-            status,
-            route: "api_live",
-            title: data["liveRoom"]["title"].as_str().map(str::to_owned),
-            viewers: num(&data["liveRoom"]["liveRoomStats"]["userCount"]).map(|n| n.max(0) as u64),
-        }),
-        (None, _) => Err(TikTokError::BadResponse {
-            what: "api-live/user/room",
-            detail: "no data.user.roomId: the user cannot stream, or TikTok blocks this client"
-                .into(),
-        }),
-        (Some(_), None) => Err(TikTokError::BadResponse {
-            what: "api-live/user/room",
-            detail: "no live status".into(),
-        }),
-    }
+    room_status(
+        user,
+        &v["data"],
+        "api_live",
+        "api-live/user/room",
+        "no data.user.roomId: the user cannot stream, or TikTok blocks this client",
+    )
 }
 
 /// Parses `room/info` (protocol.md §3.1).
