@@ -296,6 +296,7 @@ impl EulerSignerBuilder {
                     .read_timeout(self.read_timeout)
                     .timeout(self.request_timeout)
                     .pool_idle_timeout(Duration::from_secs(90))
+                    .pool_max_idle_per_host(4)
                     .redirect(same_origin_redirects())
                     .user_agent(concat!("ttlive-rust/", env!("CARGO_PKG_VERSION")));
                 if let Some(p) = &self.proxy {

@@ -38,14 +38,35 @@ pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, TikTokError> {
         .map_err(|e| TikTokError::Config(format!("TLS setup: {e}")))
 }
 
-/// The pooled HTTP client for TikTok's web hosts.
+/// The pooled HTTP client for TikTok's web hosts. Sources without a proxy and with the default
+/// timeout share one process-wide client (one pool, one TLS configuration), so a thousand rooms
+/// do not hold a thousand pools.
 pub fn http_client(proxy: Option<&str>, timeout: Duration) -> Result<reqwest::Client, TikTokError> {
+    static SHARED: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    if proxy.is_none() && timeout == DEFAULT_HTTP_TIMEOUT {
+        if let Some(c) = SHARED.get() {
+            return Ok(c.clone());
+        }
+        let c = build_http_client(None, timeout)?;
+        return Ok(SHARED.get_or_init(|| c).clone());
+    }
+    build_http_client(proxy, timeout)
+}
+
+/// The timeout of the shared client.
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn build_http_client(
+    proxy: Option<&str>,
+    timeout: Duration,
+) -> Result<reqwest::Client, TikTokError> {
     let tls = (*tls_config()?).clone();
     let mut b = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .timeout(timeout)
-        .pool_idle_timeout(Duration::from_secs(60));
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(4);
     b = match proxy {
         Some(p) => b.proxy(
             reqwest::Proxy::all(p)
@@ -338,7 +359,10 @@ pub async fn connect_ws(
             HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()).map_err(|_| bad())?;
         request.headers_mut().insert(name, value);
     }
+    // A small read buffer: tungstenite zero-fills its whole read buffer before each read, so
+    // the 128 KiB default stays resident per idle connection; it grows for larger frames.
     let config = WebSocketConfig::default()
+        .read_buffer_size(8 * 1024)
         .max_message_size(Some(max_message))
         .max_frame_size(Some(max_message));
     let connector = if ep.tls {

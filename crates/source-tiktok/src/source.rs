@@ -259,7 +259,8 @@ impl TikTokSourceBuilder {
 /// source ends with [`SourceEnd::StreamEnded`] after the stream-end event, or
 /// [`SourceEnd::Fatal`] when a fatal error happened or attempts ran out.
 pub struct TikTokSource {
-    rx: mpsc::Receiver<SourceItem>,
+    // Boxed: the queue's first block holds 32 slots, and a SourceItem is ~650 bytes.
+    rx: mpsc::Receiver<Box<SourceItem>>,
     handle: JoinHandle<()>,
     end: Option<SourceEnd>,
     info: SourceInfo,
@@ -296,7 +297,7 @@ impl TikTokSource {
             limits: FrameLimits::default(),
             dedup_capacity: 16_384,
             queue: 1024,
-            http_timeout: Duration::from_secs(10),
+            http_timeout: net::DEFAULT_HTTP_TIMEOUT,
             connect_timeout: Duration::from_secs(20),
             polling: true,
             poll_interval: Duration::from_secs(1),
@@ -318,7 +319,7 @@ impl EventSource for TikTokSource {
         if let Some(end) = &self.end {
             return SourceItem::End(end.clone());
         }
-        let item = self.rx.recv().await.unwrap_or_else(|| {
+        let item = self.rx.recv().await.map(|b| *b).unwrap_or_else(|| {
             SourceItem::End(SourceEnd::Fatal(SourceError::other(
                 "the connection task stopped without an end",
             )))
@@ -370,7 +371,7 @@ struct Task {
     target: Target,
     signer: Arc<dyn Signer>,
     web: WebClient,
-    tx: mpsc::Sender<SourceItem>,
+    tx: mpsc::Sender<Box<SourceItem>>,
     started: Instant,
     dedup: Dedup,
     streaks: Streaks,
@@ -401,7 +402,7 @@ impl Task {
 
     async fn emit(&self, item: impl Into<SourceItem>) -> Result<(), Outcome> {
         self.tx
-            .send(item.into())
+            .send(Box::new(item.into()))
             .await
             .map_err(|_| Outcome::ConsumerGone)
     }
@@ -692,7 +693,7 @@ impl Task {
     async fn session(&mut self) -> Result<Outcome, Failure> {
         self.ensure_room().await?;
         let had_session = self.sessions > 0;
-        let conn = self.sign().await?;
+        let mut conn = self.sign().await?;
         self.sessions += 1;
         let direct = conn.mode == ConnectionMode::Direct;
         if self.connected_once && (self.cursor.is_none() || direct) {
@@ -711,7 +712,10 @@ impl Task {
                 return Ok(Outcome::ConsumerGone);
             }
         }
-        if let Some(result) = conn.fetch_result.clone() {
+        // The fetch result and its raw body (tens of KB from TikTok) are used here; the
+        // connection needs neither while it runs (the cursor and internal_ext are kept).
+        conn.fetch_body = None;
+        if let Some(result) = conn.fetch_result.take() {
             if had_session || self.cfg.emit_history {
                 match self.deliver(&result).await {
                     Ok(true) => return Ok(Outcome::StreamEnded),

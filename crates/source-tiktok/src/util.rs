@@ -20,9 +20,10 @@ impl Dedup {
     /// Remembers up to `capacity` ids (at least 1).
     pub fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
+        // Grown on demand: an idle room should not hold a table sized for a busy one.
         Dedup {
-            seen: HashSet::with_capacity(capacity.min(1 << 16)),
-            order: VecDeque::with_capacity(capacity.min(1 << 16)),
+            seen: HashSet::new(),
+            order: VecDeque::new(),
             capacity,
         }
     }
