@@ -93,11 +93,9 @@ async fn run_texts(mut src: TikTokSource, limit: Duration) -> (Vec<String>, Opti
             .await
             .expect("the source did not end in time")
         {
-            SourceItem::Event(e) => {
-                if e.kind().is_lifecycle() {
-                    texts.push(format!("{e:?}"));
-                    texts.push(serde_json::to_string(&e).unwrap());
-                }
+            SourceItem::Event(e) if e.kind().is_lifecycle() => {
+                texts.push(format!("{e:?}"));
+                texts.push(serde_json::to_string(&e).unwrap());
             }
             SourceItem::Error(e) => {
                 texts.push(e.to_string());
@@ -191,12 +189,17 @@ fn echo_server(status_line: &'static str) -> (String, std::thread::JoinHandle<()
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let handle = std::thread::spawn(move || {
-        listener.set_nonblocking(false).unwrap();
-        // Bounded: at most 4 requests.
-        for _ in 0..4 {
+        listener.set_nonblocking(true).unwrap();
+        // Bounded: at most 2 requests (sign, room id), for at most 10 s.
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        let mut served = 0;
+        while served < 2 && std::time::Instant::now() < until {
             let Ok((mut s, _)) = listener.accept() else {
-                return;
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
             };
+            served += 1;
+            let _ = s.set_nonblocking(false);
             let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
             let mut req = vec![0u8; 16 * 1024];
             let n = s.read(&mut req).unwrap_or(0);
