@@ -207,7 +207,9 @@ impl TikTokError {
                 retry_after: *retry_after,
             },
             E::Timeout(_) | E::Stalled(_) => SourceErrorKind::Timeout,
-            E::Rejected { .. } | E::Blocked { .. } => SourceErrorKind::Auth,
+            // Refusals are retried (a fresh sign, another ttwid), so not `Auth` ("retrying
+            // will not help"): they are the protocol answering no.
+            E::Rejected { .. } | E::Blocked { .. } => SourceErrorKind::Protocol,
             E::Protocol(_) | E::BadResponse { .. } => SourceErrorKind::Protocol,
             E::GaveUp { last, .. } => last.source_kind(),
             _ => SourceErrorKind::Network,

@@ -36,6 +36,9 @@ pub const DEFAULT_WEBCAST_URL: &str = "https://webcast.tiktok.com";
 /// Heartbeat interval when neither the user nor the server sets one (protocol.md §9.2).
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(10);
 
+/// Acks waiting for the socket writer, at most.
+const ACK_QUEUE: usize = 256;
+
 /// A shared recording tap.
 type Tap = Arc<Mutex<Box<dyn RecordingTap>>>;
 
@@ -795,7 +798,9 @@ impl Task {
         let (mut sink, mut stream) = ws.split();
 
         // The writer: enter the room, then heartbeats, and whatever the reader queues (acks).
-        let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+        // Acks queue for the writer. Bounded: a server that pushes frames but never reads would
+        // otherwise grow it without limit; acks are best effort, so a full queue drops one.
+        let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(ACK_QUEUE);
         let enter =
             ttlive_proto::enter_room_frame(self.room_id, ttlive_proto::new_enter_unique_id());
         self.tap_client(&enter);
@@ -935,7 +940,9 @@ impl Task {
             {
                 let ack = ttlive_proto::ack_frame(decoded.log_id() as u64, &result.internal_ext);
                 self.tap_client(&ack);
-                let _ = out_tx.send(ack);
+                if out_tx.try_send(ack).is_err() {
+                    debug!("ack queue full: the socket is not writable; ack dropped");
+                }
             }
             match self.deliver(result).await {
                 Ok(true) => break Ok(Outcome::StreamEnded),

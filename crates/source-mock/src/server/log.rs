@@ -1,7 +1,11 @@
 //! What clients sent to the fake server, for tests to assert on.
 
 /// One HTTP request, with the headers a test may care about.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` (and so the server's debug log) shows the values of the secret-bearing headers
+/// (`x-api-key`, `x-jwt-key`, `x-cookie-header`) and the `apiKey` query parameter as
+/// `<redacted>`; [`header`](Self::header) and the fields still give them to tests.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HttpRecord {
     /// `GET`, `POST`…
@@ -13,6 +17,38 @@ pub struct HttpRecord {
     /// Headers of interest, lower-case names: `cookie`, `user-agent`, `x-api-key`,
     /// `x-jwt-key`, `x-cookie-header`, `accept`, `upgrade`, `sec-websocket-protocol`.
     pub headers: Vec<(String, String)>,
+}
+
+/// Headers whose values are secrets (API keys, TikTok sessions).
+const SECRET_HEADERS: &[&str] = &["x-api-key", "x-jwt-key", "x-cookie-header"];
+
+impl std::fmt::Debug for HttpRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let secret = SECRET_HEADERS.iter().any(|s| k.eq_ignore_ascii_case(s));
+                (k.as_str(), if secret { "<redacted>" } else { v.as_str() })
+            })
+            .collect();
+        let query: Vec<String> = super::http::query_pairs(&self.query)
+            .into_iter()
+            .map(|(k, v)| {
+                if k.eq_ignore_ascii_case("apikey") || k.eq_ignore_ascii_case("session_id") {
+                    format!("{k}=<redacted>")
+                } else {
+                    format!("{k}={v}")
+                }
+            })
+            .collect();
+        f.debug_struct("HttpRecord")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &query.join("&"))
+            .field("headers", &headers)
+            .finish()
+    }
 }
 
 impl HttpRecord {
@@ -30,6 +66,29 @@ impl HttpRecord {
             .into_iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secrets() {
+        let r = HttpRecord {
+            method: "GET".into(),
+            path: "/webcast/fetch".into(),
+            query: "room_id=1&apiKey=k-secret".into(),
+            headers: vec![
+                ("x-api-key".into(), "k-secret".into()),
+                ("x-cookie-header".into(), "sessionid=s-secret".into()),
+                ("user-agent".into(), "ua".into()),
+            ],
+        };
+        let text = format!("{r:?}");
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.contains("ua") && text.contains("room_id=1"));
+        assert_eq!(r.header("X-Api-Key"), Some("k-secret"));
     }
 }
 
