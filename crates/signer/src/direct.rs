@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use crate::error::{ExpectedBody, SignError, sanitize_text};
+use crate::euler::{normalize_unique_id, validate_room_id};
 use crate::signer::Signer;
 use crate::ttwid::{
     BrowserPreset, TtwidCache, direct_http_client, parse_http_url, send, status_error, ttwid_hint,
@@ -664,39 +665,6 @@ impl DirectSigner {
                 self.inner.initial_history
             })
     }
-}
-
-fn validate_room_id(room_id: &str) -> Result<&str, SignError> {
-    let id = room_id.trim();
-    if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(SignError::InvalidRequest(format!(
-            "room id must be a decimal number, got {:?}",
-            id.chars().take(40).collect::<String>()
-        )));
-    }
-    Ok(id)
-}
-
-/// protocol.md §1: drop the first `https://www.tiktok.com/`, `/live` and `@`, then trim.
-fn normalize_unique_id(input: &str) -> Result<String, SignError> {
-    let uid = input
-        .trim()
-        .replacen("https://www.tiktok.com/", "", 1)
-        .replacen("/live", "", 1)
-        .replacen('@', "", 1);
-    let uid = uid.trim().trim_end_matches('/');
-    if uid.is_empty()
-        || uid.len() > 64
-        || uid
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '/' | '?' | '#' | '&'))
-    {
-        return Err(SignError::InvalidRequest(format!(
-            "not a TikTok handle: {:?}",
-            input.chars().take(80).collect::<String>()
-        )));
-    }
-    Ok(uid.to_owned())
 }
 
 #[async_trait]

@@ -420,7 +420,7 @@ fn normalize_host(host: &str) -> String {
 }
 
 /// A room id must be a non-empty decimal number (it goes into the URL path).
-fn validate_room_id(room_id: &str) -> Result<&str, SignError> {
+pub(crate) fn validate_room_id(room_id: &str) -> Result<&str, SignError> {
     let id = room_id.trim();
     if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(SignError::InvalidRequest(format!(
@@ -433,7 +433,7 @@ fn validate_room_id(room_id: &str) -> Result<&str, SignError> {
 
 /// Normalises a TikTok handle like the references do (protocol.md §1): drop the first
 /// `https://www.tiktok.com/`, the first `/live` and the first `@`, then trim.
-fn normalize_unique_id(input: &str) -> Result<String, SignError> {
+pub(crate) fn normalize_unique_id(input: &str) -> Result<String, SignError> {
     let uid = input
         .trim()
         .replacen("https://www.tiktok.com/", "", 1)
@@ -444,7 +444,7 @@ fn normalize_unique_id(input: &str) -> Result<String, SignError> {
         || uid.len() > 64
         || uid
             .chars()
-            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '/' | '?' | '#'))
+            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '/' | '?' | '#' | '&'))
     {
         return Err(SignError::InvalidRequest(format!(
             "not a TikTok handle: {:?}",
@@ -649,24 +649,7 @@ impl EulerSigner {
     }
 
     fn transport_error(&self, e: reqwest::Error) -> SignError {
-        let host = self.inner.host.clone();
-        let source = e.without_url();
-        if source.is_timeout() {
-            let phase = if source.is_connect() {
-                TimeoutPhase::Connect
-            } else {
-                TimeoutPhase::Response
-            };
-            SignError::Timeout {
-                phase,
-                host,
-                source,
-            }
-        } else if source.is_connect() {
-            SignError::Connect { host, source }
-        } else {
-            SignError::Http { host, source }
-        }
+        crate::ttwid::transport_error(&self.inner.host, e)
     }
 
     /// Maps a non-success status to its error (and pauses the shared limiter on a 429 that says
