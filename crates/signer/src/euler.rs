@@ -9,7 +9,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{StatusCode, Url};
 use tracing::{debug, warn};
 
-use crate::error::{BodyDecodeError, ExpectedBody, SignError, TimeoutPhase, redact, sanitize_text};
+use crate::error::{BodyDecodeError, ExpectedBody, SignError, redact, sanitize_text};
 use crate::ratelimit::RateLimiter;
 use crate::retry::parse_rate_limit_headers;
 use crate::secret::Secret;
