@@ -9,6 +9,8 @@
 //! * `envelope_gzip`: push frame + gunzip + `ProtoMessageFetchResult` (no inner decode);
 //! * `envelope_raw`: the same frames without compression (isolates the gunzip cost);
 //! * `full_gzip`: `envelope_gzip` + prost-decoding every inner message into its type.
+//! * `events_gzip`: the library's path, `envelope_gzip` + `ttlive_proto::decode_events` (every
+//!   message into its typed `Event`).
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -199,6 +201,20 @@ fn full(frames: &[Bytes], limits: &FrameLimits) -> usize {
     n
 }
 
+/// The library's whole path: frame → gunzip → fetch result → every message into its `Event`.
+fn events(frames: &[Bytes], limits: &FrameLimits) -> usize {
+    let mut n = 0;
+    for f in frames {
+        let decoded = decode_msg_frame_bytes(f.clone(), limits).expect("valid frame");
+        if let Some(result) = decoded.result {
+            n += ttlive_proto::decode_events(&result)
+                .filter(Result::is_ok)
+                .count();
+        }
+    }
+    n
+}
+
 fn main() {
     let Some(frames) = load_frames() else {
         println!(
@@ -230,6 +246,9 @@ fn main() {
     });
     group.bench_function("full_gzip", |b| {
         b.iter(|| black_box(full(&frames.gzip, &limits)));
+    });
+    group.bench_function("events_gzip", |b| {
+        b.iter(|| black_box(events(&frames.gzip, &limits)));
     });
     group.finish();
     c.final_summary();
