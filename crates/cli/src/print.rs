@@ -242,7 +242,7 @@ impl Printer {
             ),
             Event::StreamEnd(e) => format!("{} stream ended ({:?})", tag("1;31", "end"), e.action),
             Event::Connected(e) => format!(
-                "{} connected to room {} via {}",
+                "{} to room {} via {}",
                 tag("1;32", "connected"),
                 e.meta.room_id,
                 e.transport
