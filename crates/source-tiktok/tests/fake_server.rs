@@ -629,9 +629,10 @@ async fn direct_mode_needs_no_sign_server_and_sends_hb_before_enter_room() {
     srv.shutdown().await;
 }
 
-#[tokio::test]
-async fn direct_mode_rotates_the_ttwid_after_device_blocked() {
-    let srv = server(Pace::Instant, &[(Fault::DeviceBlocked, Trigger::Once)]).await;
+/// Runs the demo in direct mode through one fault: the stream must end normally, the first
+/// error must name `reason`, and every pushed message must arrive exactly once.
+async fn direct_survives(fault: Fault, reason: &str) -> (Run, FakeServer) {
+    let srv = server(Pace::Instant, &[(fault, Trigger::Once)]).await;
     let base = srv.base_url();
     let run = drain(
         direct_source(&base, direct_signer(&base)).start().unwrap(),
@@ -644,55 +645,33 @@ async fn direct_mode_rotates_the_ttwid_after_device_blocked() {
         "{:?}",
         run.error_texts
     );
-    assert!(
-        run.error_texts[0].contains("DEVICE_BLOCKED"),
-        "{:?}",
-        run.error_texts
-    );
+    assert!(run.error_texts[0].contains(reason), "{:?}", run.error_texts);
+    assert_exactly_once(&run, &expected_push_ids().await);
+    (run, srv)
+}
+
+#[tokio::test]
+async fn direct_mode_rotates_the_ttwid_after_device_blocked() {
+    let (_, srv) = direct_survives(Fault::DeviceBlocked, "DEVICE_BLOCKED").await;
     assert_eq!(
         srv.issued_ttwids().len(),
         2,
         "the refused ttwid was replaced"
     );
-    assert_exactly_once(&run, &expected_push_ids().await);
     srv.shutdown().await;
 }
 
 #[tokio::test]
 async fn direct_mode_close_frame_is_retryable_and_reported_as_a_gap() {
-    let srv = server(
-        Pace::Instant,
-        &[(
-            Fault::CloseFrame {
-                reason: "server_maintenance".into(),
-            },
-            Trigger::Once,
-        )],
-    )
-    .await;
-    let base = srv.base_url();
-    let run = drain(
-        direct_source(&base, direct_signer(&base)).start().unwrap(),
-        Duration::from_secs(30),
-    )
-    .await;
-    assert_eq!(
-        run.end,
-        Some(SourceEnd::StreamEnded),
-        "{:?}",
-        run.error_texts
-    );
-    assert!(
-        run.error_texts[0].contains("server_maintenance"),
-        "{:?}",
-        run.error_texts
-    );
+    let fault = Fault::CloseFrame {
+        reason: "server_maintenance".into(),
+    };
+    let (run, srv) = direct_survives(fault, "server_maintenance").await;
     assert_eq!(
         run.count(EventKind::Gap),
         1,
         "direct reconnects cannot resume"
     );
-    assert_exactly_once(&run, &expected_push_ids().await);
     srv.shutdown().await;
 }
 
