@@ -125,6 +125,9 @@ pub use recording::{
 };
 pub use replay::ReplaySource;
 pub use server::{
-    ClientRecord, FakeServer, FakeServerBuilder, Fault, HttpRecord, ScriptFrame, Trigger,
-    UserState, WaitTimeout,
+    ClientRecord, DEFAULT_LOG_BYTES, DEFAULT_LOG_RECORDS, FakeServer, FakeServerBuilder, Fault,
+    HttpRecord, LogStats, MAX_ACK_PAYLOAD, MAX_HEADER_VALUE, MAX_PATH, MAX_QUERY, MSG_ID_BASE,
+    MsgIdParts, NotFound, PINGS_LOGGED_PER_CONN, PRIMARY_SIGNER, Phase, ROUTE_HISTORY_SECS,
+    RoomStats, Route, RouteStats, Schedule, ScheduleError, ScheduleSet, ScriptFrame, SignBehaviour,
+    Target, Trigger, UserState, Via, WaitTimeout, msg_id, numbered_room,
 };

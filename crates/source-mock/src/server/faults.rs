@@ -45,6 +45,70 @@ pub enum Fault {
     /// Answer the `ttwid` routes (`GET /`, `GET /live`, `POST /ttwid/union/register/`) with 200
     /// and no `Set-Cookie` (TikTok's occasional cookie-less answer). Counts `ttwid` requests.
     TtwidWithoutCookie,
+    /// Answer the room page (`GET /@user/live`) with a small anti-bot page and no
+    /// `SIGI_STATE`, as TikTok's WAF answers bare clients. Counts page requests.
+    AntiBotPage,
+    /// Answer requests to `route` with 429, `Retry-After: retry_after_secs` and a JSON body
+    /// (sign routes also get Euler's `X-RateLimit-Reset` / `RateLimit-*` headers). Counts the
+    /// route's requests.
+    RateLimited {
+        /// Which requests.
+        route: Route,
+        /// Seconds to wait, in `Retry-After`.
+        retry_after_secs: u64,
+    },
+    /// After this many `msg` frames, end the socket cleanly: a WebSocket close frame with code
+    /// 1000 and no stream end (an early end that is not a refusal).
+    CloseAfterFrames(usize),
+    /// When the push starts, send this many WebSocket pings as fast as the client takes them
+    /// (TikTok never pings; a flood tests the client's pong buffer and stall check).
+    PingFlood {
+        /// Pings to send.
+        pings: usize,
+    },
+}
+
+/// The requests a [`Fault::RateLimited`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Route {
+    /// Every request.
+    Any,
+    /// `GET /@user/live`.
+    Page,
+    /// `GET /api-live/user/room/`.
+    ApiUserRoom,
+    /// `GET /webcast/room/info/`.
+    RoomInfo,
+    /// `GET /webcast/room/check_alive/`.
+    CheckAlive,
+    /// The sign server's fetch routes (`/webcast/fetch`, `/webcast/rooms/{id}/connect`).
+    SignFetch,
+    /// The push WebSocket upgrade.
+    Ws,
+    /// `GET /webcast/im/fetch/` (polling).
+    ImFetch,
+    /// The `ttwid` routes.
+    Ttwid,
+}
+
+impl Route {
+    /// Whether a request counted under `label` (see
+    /// [`FakeServer::route_stats`](super::FakeServer::route_stats)) is one of these.
+    pub fn matches(self, label: &str) -> bool {
+        let label = label.split('@').next().unwrap_or(label);
+        match self {
+            Route::Any => true,
+            Route::Page => label == "page",
+            Route::ApiUserRoom => label == "api-live/user/room",
+            Route::RoomInfo => label == "room/info",
+            Route::CheckAlive => label == "room/check_alive",
+            Route::SignFetch => label == "sign/fetch",
+            Route::Ws => label == "ws",
+            Route::ImFetch => label == "im/fetch",
+            Route::Ttwid => label == "ttwid",
+        }
+    }
 }
 
 impl Fault {
@@ -62,19 +126,24 @@ impl Fault {
             }
             Fault::RejectUpgrade(_) | Fault::DeviceBlocked => Stage::Upgrade,
             Fault::TtwidWithoutCookie => Stage::Ttwid,
+            Fault::AntiBotPage => Stage::Page,
+            Fault::RateLimited { .. } => Stage::Route,
             Fault::DropAfterFrames(_)
             | Fault::Stall
             | Fault::MalformedFrame
             | Fault::OversizedGzip { .. }
             | Fault::StreamEnd
-            | Fault::CloseFrame { .. } => Stage::Socket,
+            | Fault::CloseFrame { .. }
+            | Fault::CloseAfterFrames(_)
+            | Fault::PingFlood { .. } => Stage::Socket,
         }
     }
 }
 
 /// When an injected fault fires. Sign faults count sign requests, `RejectUpgrade` and
-/// `DeviceBlocked` count upgrade attempts, `TtwidWithoutCookie` counts `ttwid` requests, the
-/// others count accepted WebSockets.
+/// `DeviceBlocked` count upgrade attempts, `TtwidWithoutCookie` counts `ttwid` requests,
+/// `AntiBotPage` room-page requests, `RateLimited` its route's requests; the others count
+/// accepted WebSockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Trigger {
@@ -92,6 +161,9 @@ pub(crate) enum Stage {
     Upgrade,
     Socket,
     Ttwid,
+    Page,
+    /// Any request (only [`Fault::RateLimited`], filtered by its route).
+    Route,
 }
 
 #[derive(Debug)]
@@ -124,8 +196,20 @@ impl FaultState {
 
     /// Counts one opportunity at `stage` and returns the faults that fire on it.
     pub(crate) fn fire(&mut self, stage: Stage) -> Vec<Fault> {
+        self.fire_where(|f| f.stage() == stage)
+    }
+
+    /// Counts a request to the route labelled `label` and returns the faults that fire on it.
+    pub(crate) fn fire_route(&mut self, label: &str) -> Vec<Fault> {
+        self.fire_where(|f| matches!(f, Fault::RateLimited { route, .. } if route.matches(label)))
+    }
+
+    fn fire_where(&mut self, wanted: impl Fn(&Fault) -> bool) -> Vec<Fault> {
+        if self.armed.is_empty() {
+            return Vec::new();
+        }
         let mut out = Vec::new();
-        for a in self.armed.iter_mut().filter(|a| a.fault.stage() == stage) {
+        for a in self.armed.iter_mut().filter(|a| wanted(&a.fault)) {
             a.seen += 1;
             let fires = match a.trigger {
                 Trigger::Once => a.fired == 0,

@@ -1,9 +1,10 @@
-//! The HTTP side: accept loop, web routes, sign routes, and the WebSocket upgrade.
+//! The HTTP side: accept loop, web routes, sign routes, the control routes under `/_fake/`,
+//! and the WebSocket upgrade.
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -11,8 +12,8 @@ use hyper::body::Incoming;
 use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue, SET_COOKIE, UPGRADE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use prost::Message;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -20,8 +21,11 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use ttlive_proto::webcast as pb;
 
 use super::faults::{Fault, Stage};
-use super::log::{ClientRecord, HttpRecord};
-use super::{Shared, UserEntry, UserState, ws};
+use super::log::{ClientRecord, HttpRecord, MAX_HEADER_VALUE, MAX_PATH, MAX_QUERY, cap};
+use super::rooms::{Feed, Room};
+use super::signers::SignBehaviour;
+use super::stats::{Unit, Via};
+use super::{Shared, normalize_unique_id, traffic, ws};
 
 type Resp = Response<Full<Bytes>>;
 
@@ -36,6 +40,8 @@ const HEADERS_OF_INTEREST: &[&str] = &[
     "sec-websocket-protocol",
     "origin",
     "content-type",
+    "referer",
+    "host",
 ];
 
 /// The `Handshake-Msg` with which the fake server refuses a direct-mode upgrade that carries no
@@ -44,25 +50,48 @@ const HEADERS_OF_INTEREST: &[&str] = &[
 pub(crate) const MISSING_TTWID_MSG: &str = "MISSING_TTWID";
 /// The `Handshake-Msg` of a blocked device (direct-connect.md §4, 7.3).
 pub(crate) const DEVICE_BLOCKED_MSG: &str = "DEVICE_BLOCKED";
+/// The `Handshake-Msg` of the `ws-fallback` socket that refuses every upgrade (Euler,
+/// 2026-09-09/10).
+pub(crate) const WS_FALLBACK_MSG: &str = "illegal app_id";
+/// Largest request body read (register and sign bodies are small JSON).
+const MAX_BODY: usize = 64 * 1024;
 
-pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+/// What a connection's requests share: which sign server's port it came in on.
+#[derive(Debug, Clone, Copy)]
+struct Conn {
+    signer: usize,
+}
+
+/// Accepts connections on `listener` for sign server `signer` (0: the main port) until the
+/// server is gone.
+pub(crate) async fn accept_loop(listener: TcpListener, shared: Weak<Shared>, signer: usize) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!("fake server: accept failed: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
         let _ = stream.set_nodelay(true);
+        let conn = Conn { signer };
         let shared2 = shared.clone();
-        let task = tokio::spawn(async move {
+        let idle = shared.limits.http_idle;
+        shared.spawn_tracked(async move {
             let svc = service_fn(move |req| {
                 let shared = shared2.clone();
-                async move { Ok::<_, Infallible>(handle(shared, req).await) }
+                async move { Ok::<_, Infallible>(handle(shared, req, conn).await) }
             });
+            // The header timeout also bounds the wait for the next request on a kept-alive
+            // connection, so idle and slowloris connections both end after `idle`.
             if let Err(e) = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(idle)
+                .max_buf_size(256 * 1024)
                 .serve_connection(TokioIo::new(stream), svc)
                 .with_upgrades()
                 .await
@@ -70,7 +99,6 @@ pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 tracing::debug!(%peer, "fake server: connection ended: {e}");
             }
         });
-        shared.track(task.abort_handle());
     }
 }
 
@@ -137,61 +165,126 @@ fn set_header(r: &mut Resp, name: &'static str, value: &str) {
     }
 }
 
-/// Cursor strings the server issues: `t-<ms>_r-1_d-1_u-1_h-1_n-<next frame index>`.
-pub(crate) fn make_cursor(next: usize) -> String {
-    format!("t-{}_r-1_d-1_u-1_h-1_n-{next}", now_ms())
+/// Cursor strings the server issues: `t-<ms>_r-1_d-1_u-1_h-1_s-<stream>_n-<next>`, where
+/// `next` is the next frame index (recorded rooms) or sequence number (generated rooms).
+pub(crate) fn make_cursor(stream: u32, next: u64) -> String {
+    format!("t-{}_r-1_d-1_u-1_h-1_s-{stream}_n-{next}", now_ms())
 }
 
-/// The next frame index a cursor issued by this server points at.
-pub(crate) fn parse_cursor(cursor: &str) -> Option<usize> {
-    cursor
-        .rsplit_once("_n-")
-        .and_then(|(_, n)| n.trim().parse().ok())
+/// A position a cursor issued by this server points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    /// The stream it was issued in (`None` for cursors of older versions of this server).
+    pub(crate) stream: Option<u32>,
+    pub(crate) next: u64,
 }
 
-pub(crate) fn internal_ext(seq: usize, cursor: &str) -> String {
+impl Cursor {
+    pub(crate) fn parse(cursor: &str) -> Option<Cursor> {
+        let (head, n) = cursor.rsplit_once("_n-")?;
+        let next = n.trim().parse().ok()?;
+        let stream = head
+            .rsplit_once("_s-")
+            .and_then(|(_, s)| s.trim().parse().ok());
+        Some(Cursor { stream, next })
+    }
+
+    /// The position in `stream`, if the cursor belongs to it.
+    pub(crate) fn within(self, stream: u32) -> Option<u64> {
+        (self.stream.is_none_or(|s| s == stream)).then_some(self.next)
+    }
+}
+
+pub(crate) fn internal_ext(seq: u64, cursor: &str) -> String {
     let now = now_ms();
     format!(
         "fetch_time:{now}|start_time:0|ack_ids:|flag:0|seq:{seq}|next_cursor:{cursor}|wss_info:0-{now}-0-0"
     )
 }
 
-async fn handle(shared: Arc<Shared>, mut req: Request<Incoming>) -> Resp {
-    let path = req.uri().path().to_owned();
-    let query = req.uri().query().unwrap_or("").to_owned();
+/// The label a request is counted and rate-limited under.
+fn route_label(method: &Method, segments: &[&str], upgrade: bool) -> &'static str {
+    if upgrade {
+        return "ws";
+    }
+    match segments {
+        [] | ["live"] if method == Method::GET || method == Method::HEAD => "ttwid",
+        ["ttwid", "union", "register"] => "ttwid",
+        [user, "live"] if user.starts_with('@') => "page",
+        ["api-live", "user", "room"] => "api-live/user/room",
+        ["webcast", "room", "info"] => "room/info",
+        ["webcast", "room", "check_alive"] => "room/check_alive",
+        ["webcast", "gift", "list"] => "gift/list",
+        ["webcast", "rooms", _, "connect"] | ["webcast", "fetch"] => "sign/fetch",
+        ["webcast", "im", "fetch"] => "im/fetch",
+        ["webcast", "anchors", _, "room_id"] | ["webcast", "room_id"] => "sign/room_id",
+        ["tiktok", "sign_url"] | ["webcast", "sign_url"] => "sign/sign_url",
+        ["_fake", ..] => "_fake",
+        _ => "other",
+    }
+}
+
+fn http_record(req: &Request<Incoming>) -> HttpRecord {
+    let mut truncated = false;
+    let mut keep = |s: &str, max| {
+        let (v, cut) = cap(s, max);
+        truncated |= cut;
+        v
+    };
+    let path = keep(req.uri().path(), MAX_PATH);
+    let query = keep(req.uri().query().unwrap_or(""), MAX_QUERY);
     let headers = HEADERS_OF_INTEREST
         .iter()
         .filter_map(|h| {
             req.headers().get(*h).map(|v| {
-                (
-                    (*h).to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
+                let v = String::from_utf8_lossy(v.as_bytes());
+                ((*h).to_owned(), keep(&v, MAX_HEADER_VALUE))
             })
         })
         .collect();
-    shared.record(ClientRecord::Http(HttpRecord {
+    HttpRecord {
         method: req.method().as_str().to_owned(),
-        path: path.clone(),
-        query: query.clone(),
+        path,
+        query,
         headers,
-    }));
-    let pairs = query_pairs(&query);
+        truncated,
+    }
+}
 
+async fn handle(shared: Arc<Shared>, mut req: Request<Incoming>, conn: Conn) -> Resp {
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or("").to_owned();
     let is_upgrade = req
         .headers()
         .get(UPGRADE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-    if is_upgrade {
-        return upgrade(shared, &mut req, &pairs);
-    }
-
     let trimmed = path.trim_end_matches('/');
     let segments: Vec<&str> = trimmed.split('/').filter(|s| !s.is_empty()).collect();
     let method = req.method().clone();
+    let label = route_label(&method, &segments, is_upgrade);
+    if conn.signer == 0 {
+        shared.routes.count(label);
+    } else {
+        let name = &shared.signers[conn.signer].name;
+        shared.routes.count(&format!("{label}@{name}"));
+    }
+    shared.record(ClientRecord::Http(http_record(&req)));
+    if let Some(resp) = shared
+        .fire_route(label)
+        .iter()
+        .find_map(|f| rate_limited(f, label))
+    {
+        return resp;
+    }
+    let pairs = query_pairs(&query);
+
+    if is_upgrade {
+        return upgrade(&shared, &mut req, &pairs, &segments);
+    }
+
     match segments.as_slice() {
-        [] | ["live"] if method == hyper::Method::GET || method == hyper::Method::HEAD => {
+        [] | ["live"] if method == Method::GET || method == Method::HEAD => {
             ttwid_page(&shared, &path)
         }
         ["ttwid", "union", "register"] => ttwid_register(&shared, req, &path).await,
@@ -202,11 +295,11 @@ async fn handle(shared: Arc<Shared>, mut req: Request<Incoming>) -> Resp {
         ["webcast", "gift", "list"] => gift_list(),
         ["webcast", "rooms", room, "connect"] => {
             let room = room.parse().ok();
-            sign_fetch(&shared, room, &pairs)
+            sign_fetch(&shared, conn, room, &pairs)
         }
         ["webcast", "fetch"] => {
             let room = param(&pairs, "room_id").and_then(|r| r.parse().ok());
-            sign_fetch(&shared, room, &pairs)
+            sign_fetch(&shared, conn, room, &pairs)
         }
         ["webcast", "im", "fetch"] => im_fetch(&shared, &pairs),
         ["webcast", "anchors", uid, "room_id"] => euler_room_id(&shared, uid),
@@ -214,12 +307,114 @@ async fn handle(shared: Arc<Shared>, mut req: Request<Incoming>) -> Resp {
             let uid = param(&pairs, "uniqueId").or_else(|| param(&pairs, "unique_id"));
             euler_room_id(&shared, &uid.unwrap_or_default())
         }
-        ["tiktok", "sign_url"] | ["webcast", "sign_url"] => sign_url(req, &pairs).await,
+        ["tiktok", "sign_url"] | ["webcast", "sign_url"] => sign_url(&shared, req, &pairs).await,
+        ["_fake", rest @ ..] => control(&shared, &method, rest),
         _ => json_resp(
             StatusCode::NOT_FOUND,
-            &json!({"code": 404, "message": format!("no route for {path}")}),
+            &json!({"code": 404, "message": format!("no route for {}", cap(&path, 200).0)}),
         ),
     }
+}
+
+/// `GET /_fake/stats`, `GET /_fake/rooms/{user}/pushed`, `POST /_fake/drop-all`,
+/// `POST /_fake/rooms/{user}/live`, `POST /_fake/rooms/{user}/end`,
+/// `POST /_fake/signers/{name}/up`, `POST /_fake/signers/{name}/down`: the server's stats and
+/// controls for a test or benchmark in another process.
+fn control(shared: &Arc<Shared>, method: &Method, rest: &[&str]) -> Resp {
+    let ok = || json_resp(StatusCode::OK, &json!({"ok": true}));
+    let not_found = |what: &str| {
+        json_resp(
+            StatusCode::NOT_FOUND,
+            &json!({"ok": false, "message": format!("no {what}")}),
+        )
+    };
+    let rooms = &shared.rooms;
+    match (method, rest) {
+        (&Method::GET, ["stats"]) => {
+            let log = shared.log.lock().map(|l| l.stats()).unwrap_or_default();
+            let rooms: Vec<_> = rooms.list.iter().map(|r| r.stats()).collect();
+            json_resp(
+                StatusCode::OK,
+                &json!({
+                    "uptime_ms": shared.rooms.started.elapsed().as_millis() as u64,
+                    "open_connections": shared.task_count(),
+                    "routes": shared.routes.snapshot(),
+                    "rooms": rooms,
+                    "log": {"held": log.held, "held_bytes": log.held_bytes, "logged": log.logged,
+                            "dropped": log.dropped},
+                }),
+            )
+        }
+        (&Method::GET, ["rooms", user, "pushed"]) => match rooms.by_name(user) {
+            Some(r) => json_resp(
+                StatusCode::OK,
+                &json!({"user": r.unique_id, "msg_ids": r.pushed_msg_ids()
+                    .iter().map(u64::to_string).collect::<Vec<_>>()}),
+            ),
+            None => not_found("such user"),
+        },
+        (&Method::POST, ["drop-all"]) => {
+            shared.drop_all.send_modify(|v| *v += 1);
+            ok()
+        }
+        (&Method::POST, ["rooms", user, action @ ("live" | "end" | "suspend")]) => {
+            let Some(r) = rooms.by_name(user).filter(|r| r.exists) else {
+                return not_found("such user");
+            };
+            match *action {
+                "live" => {
+                    let id = rooms.go_live(r);
+                    json_resp(
+                        StatusCode::OK,
+                        &json!({"ok": true, "room_id": id.map(|i| i.to_string())}),
+                    )
+                }
+                "end" => json_resp(StatusCode::OK, &json!({"ok": rooms.end(r, 3)})),
+                _ => json_resp(StatusCode::OK, &json!({"ok": rooms.end(r, 4)})),
+            }
+        }
+        (&Method::POST, ["signers", name, updown @ ("up" | "down")]) => {
+            let Some((i, s)) = shared.signer(name) else {
+                return not_found("such sign server");
+            };
+            if *updown == "down" {
+                s.down();
+                ok()
+            } else if s.is_up() {
+                ok()
+            } else {
+                match s.up(i, shared) {
+                    Ok(()) => ok(),
+                    Err(e) => json_resp(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        &json!({"ok": false, "message": e.to_string()}),
+                    ),
+                }
+            }
+        }
+        _ => not_found("such control route"),
+    }
+}
+
+/// A 429 answer for a [`Fault::RateLimited`] (Euler's headers too on sign routes).
+fn rate_limited(fault: &Fault, label: &str) -> Option<Resp> {
+    let Fault::RateLimited {
+        retry_after_secs, ..
+    } = fault
+    else {
+        return None;
+    };
+    if label.starts_with("sign/") {
+        return sign_fault(&Fault::SignRateLimited {
+            retry_after_secs: *retry_after_secs,
+        });
+    }
+    let mut r = json_resp(
+        StatusCode::TOO_MANY_REQUESTS,
+        &json!({"status_code": 429, "message": "too many requests"}),
+    );
+    set_header(&mut r, "retry-after", &retry_after_secs.to_string());
+    Some(r)
 }
 
 /// Refuses an upgrade the way TikTok does: HTTP 200, no upgrade, a `Handshake-Msg` header (and
@@ -249,27 +444,35 @@ fn ttwid_cookie(req: &Request<Incoming>) -> Option<String> {
         .map(|(_, v)| v.trim().to_owned())
 }
 
-fn upgrade(shared: Arc<Shared>, req: &mut Request<Incoming>, pairs: &[(String, String)]) -> Resp {
+fn upgrade(
+    shared: &Arc<Shared>,
+    req: &mut Request<Incoming>,
+    pairs: &[(String, String)],
+    segments: &[&str],
+) -> Resp {
     // Direct mode (the web player's `ws_direct=1`, direct-connect.md): no sign call before, but
     // a `ttwid` cookie and a user agent are required.
     let direct = param(pairs, "ws_direct").is_some_and(|v| v.trim() == "1");
+    if segments.first() == Some(&"ws-fallback") {
+        return refuse_upgrade(shared, direct, WS_FALLBACK_MSG, Some("400"));
+    }
     if direct {
         if ttwid_cookie(req).is_none() {
-            return refuse_upgrade(&shared, true, MISSING_TTWID_MSG, None);
+            return refuse_upgrade(shared, true, MISSING_TTWID_MSG, None);
         }
         let has_ua = req
             .headers()
             .get("user-agent")
             .is_some_and(|v| !v.as_bytes().trim_ascii().is_empty());
         if !has_ua {
-            return refuse_upgrade(&shared, true, DEVICE_BLOCKED_MSG, Some("415"));
+            return refuse_upgrade(shared, true, DEVICE_BLOCKED_MSG, Some("415"));
         }
     }
     for fault in shared.fire(Stage::Upgrade) {
         match fault {
-            Fault::RejectUpgrade(msg) => return refuse_upgrade(&shared, direct, &msg, None),
+            Fault::RejectUpgrade(msg) => return refuse_upgrade(shared, direct, &msg, None),
             Fault::DeviceBlocked => {
-                return refuse_upgrade(&shared, direct, DEVICE_BLOCKED_MSG, Some("415"));
+                return refuse_upgrade(shared, direct, DEVICE_BLOCKED_MSG, Some("415"));
             }
             _ => {}
         }
@@ -286,19 +489,36 @@ fn upgrade(shared: Arc<Shared>, req: &mut Request<Incoming>, pairs: &[(String, S
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').next())
         .map(|v| v.trim().to_owned());
-    let gzip = param(pairs, "compress").is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
-    let start = param(pairs, "cursor")
-        .and_then(|c| parse_cursor(&c))
-        .unwrap_or(0);
+    // The room: the URL's `room_id` (any stream it ever had), else the default room.
+    let by_id = param(pairs, "room_id")
+        .and_then(|r| r.trim().parse::<u64>().ok())
+        .and_then(|id| shared.rooms.by_room_id(id));
+    let (room, stream) = match by_id {
+        Some((room, stream)) => (room.clone(), Some(stream)),
+        None => match shared.rooms.default_room() {
+            Some(room) => (room.clone(), None),
+            None => {
+                return json_resp(
+                    StatusCode::NOT_FOUND,
+                    &json!({"code": 404, "message": "no such room"}),
+                );
+            }
+        },
+    };
+    let params = ws::SocketParams {
+        gzip: param(pairs, "compress").is_some_and(|v| v.eq_ignore_ascii_case("gzip")),
+        cursor: param(pairs, "cursor").and_then(|c| Cursor::parse(&c)),
+        direct,
+        stream,
+    };
     let on_upgrade = hyper::upgrade::on(req);
     let shared2 = shared.clone();
-    let task = tokio::spawn(async move {
+    shared.spawn_tracked(async move {
         match on_upgrade.await {
-            Ok(upgraded) => ws::serve(shared2, TokioIo::new(upgraded), gzip, start, direct).await,
+            Ok(upgraded) => ws::serve(shared2, TokioIo::new(upgraded), room, params).await,
             Err(e) => tracing::debug!("fake server: upgrade failed: {e}"),
         }
     });
-    shared.track(task.abort_handle());
 
     let mut r = Response::new(Full::new(Bytes::new()));
     *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
@@ -318,14 +538,19 @@ fn upgrade(shared: Arc<Shared>, req: &mut Request<Incoming>, pairs: &[(String, S
     r
 }
 
-fn status_of(state: UserState) -> i64 {
-    match state {
-        UserState::Offline => 4,
-        _ => 2,
-    }
+/// The room of a user that exists.
+fn existing<'a>(shared: &'a Shared, unique_id: &str) -> Option<&'a Arc<Room>> {
+    shared
+        .rooms
+        .by_name(&normalize_unique_id(unique_id))
+        .filter(|r| r.exists)
 }
 
-fn nickname(u: &UserEntry) -> String {
+fn status_of(room: &Room) -> i64 {
+    if room.is_live() { 2 } else { 4 }
+}
+
+fn nickname(u: &Room) -> String {
     if u.unique_id == crate::demo::DEMO_UNIQUE_ID {
         "Fake User 🎙️".to_owned()
     } else {
@@ -333,14 +558,17 @@ fn nickname(u: &UserEntry) -> String {
     }
 }
 
-fn user_json(u: &UserEntry) -> serde_json::Value {
-    let id = 6_900_000_000_000_000_000_u64 + (u.room_id % 1_000_000);
+fn owner_id(u: &Room) -> u64 {
+    6_900_000_000_000_000_000_u64 + u.index as u64 * 1000 + 4242
+}
+
+fn user_json(u: &Room) -> serde_json::Value {
     json!({
-        "id": id.to_string(),
-        "roomId": u.room_id.to_string(),
+        "id": owner_id(u).to_string(),
+        "roomId": u.phase().room_id.to_string(),
         "uniqueId": u.unique_id,
         "nickname": nickname(u),
-        "status": status_of(u.state),
+        "status": status_of(u),
         "secUid": format!("MS4wLjABAAAA-fake-{}", u.unique_id),
         "signature": "an invented streamer on a fake server",
         "verified": false,
@@ -350,11 +578,12 @@ fn user_json(u: &UserEntry) -> serde_json::Value {
     })
 }
 
-fn live_room_json(u: &UserEntry) -> serde_json::Value {
+fn live_room_json(u: &Room) -> serde_json::Value {
+    let phase = u.phase();
     json!({
-        "status": status_of(u.state),
+        "status": status_of(u),
         "title": format!("{}'s invented stream", u.unique_id),
-        "startTime": crate::demo::DEMO_START_MS / 1000,
+        "startTime": phase.started_ms / 1000,
         "coverUrl": "https://p16-webcast.tiktokcdn.com/webcast-va/fake-cover~tplv-obj.image",
         "liveRoomStats": {"userCount": 212, "enterCount": 1380},
     })
@@ -369,8 +598,20 @@ fn html(body: String) -> Resp {
     r
 }
 
+/// The small page TikTok's WAF answers bare clients with instead of the room page: no
+/// `SIGI_STATE`, a script that sets a cookie and reloads (invented, of the known shape).
+const ANTI_BOT_PAGE: &str = "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\
+<title>Please wait...</title></head><body><div id=\"tiktok-verify-page\"></div>\
+<script>document.cookie=\"tt_waf_check=1; path=/\";setTimeout(function(){location.reload()},1500);</script>\
+</body></html>\n";
+
 fn sigi_page(shared: &Shared, uid: &str) -> Resp {
-    let state = match shared.user(uid).filter(|u| u.state != UserState::Unknown) {
+    if shared.fire(Stage::Page).contains(&Fault::AntiBotPage) {
+        tracing::debug!(uid, "fake server: fault: anti-bot page");
+        return html(ANTI_BOT_PAGE.to_owned());
+    }
+    let uid = normalize_unique_id(uid);
+    let state = match existing(shared, &uid) {
         Some(u) => json!({
             "AppContext": {"appContext": {"language": "en", "region": "US"}},
             "LiveRoom": {
@@ -382,6 +623,12 @@ fn sigi_page(shared: &Shared, uid: &str) -> Resp {
     };
     // `</` never appears in the JSON text (no user-controlled HTML), but escape it anyway.
     let state = state.to_string().replace("</", "<\\/");
+    // The user name goes into HTML: keep only what a handle may hold.
+    let uid: String = uid
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .take(64)
+        .collect();
     html(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>@{uid} LIVE</title>\
          <meta property=\"og:url\" content=\"https://www.tiktok.com/@{uid}/live\"></head><body>\n\
@@ -391,7 +638,7 @@ fn sigi_page(shared: &Shared, uid: &str) -> Resp {
 
 fn api_user_room(shared: &Shared, pairs: &[(String, String)]) -> Resp {
     let uid = param(pairs, "uniqueId").unwrap_or_default();
-    match shared.user(&uid).filter(|u| u.state != UserState::Unknown) {
+    match existing(shared, &uid) {
         Some(u) => json_resp(
             StatusCode::OK,
             &json!({
@@ -411,15 +658,23 @@ fn api_user_room(shared: &Shared, pairs: &[(String, String)]) -> Resp {
     }
 }
 
+/// Whether `room_id` is the live stream of its room.
+fn alive(shared: &Shared, room_id: u64) -> bool {
+    shared.rooms.by_room_id(room_id).is_some_and(|(r, _)| {
+        let p = r.phase();
+        r.exists && p.live && p.room_id == room_id
+    })
+}
+
 fn room_info(shared: &Shared, pairs: &[(String, String)]) -> Resp {
     let room: u64 = param(pairs, "room_id")
         .and_then(|r| r.parse().ok())
         .unwrap_or(0);
-    let user = shared.user_by_room(room);
-    let status = user.map_or(4, |u| status_of(u.state));
+    let user = shared.rooms.by_room_id(room).map(|(r, _)| r);
+    let status = if alive(shared, room) { 2 } else { 4 };
     let owner = user.map(|u| {
         json!({
-            "id": 6_900_000_000_000_000_000_u64 + (u.room_id % 1_000_000),
+            "id": owner_id(u),
             "display_id": u.unique_id,
             "nickname": nickname(u),
             "bio_description": "an invented streamer on a fake server",
@@ -449,17 +704,16 @@ fn room_info(shared: &Shared, pairs: &[(String, String)]) -> Resp {
     )
 }
 
+/// Room ids one `check_alive` answers at most (the rest of a longer list is ignored).
+const CHECK_ALIVE_MAX: usize = 1000;
+
 fn check_alive(shared: &Shared, pairs: &[(String, String)]) -> Resp {
     let ids = param(pairs, "room_ids").unwrap_or_default();
     let data: Vec<serde_json::Value> = ids
         .split(',')
         .filter_map(|s| s.trim().parse::<u64>().ok())
-        .map(|id| {
-            let alive = shared
-                .user_by_room(id)
-                .is_some_and(|u| u.state == UserState::Live);
-            json!({"alive": alive, "room_id": id, "room_id_str": id.to_string()})
-        })
+        .take(CHECK_ALIVE_MAX)
+        .map(|id| json!({"alive": alive(shared, id), "room_id": id, "room_id_str": id.to_string()}))
         .collect();
     json_resp(
         StatusCode::OK,
@@ -484,14 +738,14 @@ fn gift_list() -> Resp {
 }
 
 fn euler_room_id(shared: &Shared, uid: &str) -> Resp {
-    match shared.user(uid).filter(|u| u.state != UserState::Unknown) {
+    match existing(shared, uid) {
         Some(u) => json_resp(
             StatusCode::OK,
             &json!({
                 "code": 200, "message": "OK", "ok": true,
                 "routes_attempted": ["html"],
-                "is_live": u.state == UserState::Live,
-                "room_id": u.room_id.to_string(),
+                "is_live": u.is_live(),
+                "room_id": u.phase().room_id.to_string(),
             }),
         ),
         None => json_resp(
@@ -539,7 +793,7 @@ fn sign_fault(fault: &Fault) -> Option<Resp> {
     })
 }
 
-fn token(seed: u64, n: usize) -> String {
+pub(crate) fn token(seed: u64, n: usize) -> String {
     const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut x = seed | 1;
     (0..n)
@@ -552,34 +806,158 @@ fn token(seed: u64, n: usize) -> String {
         .collect()
 }
 
-fn sign_fetch(shared: &Shared, room: Option<u64>, pairs: &[(String, String)]) -> Resp {
+/// The messages a fetch hands out and the position after them: from `cursor` when it
+/// belongs to the room's stream (at most `max` units), else the newest history.
+struct Batch {
+    messages: Vec<pb::BaseProtoMessage>,
+    stream: u32,
+    next: u64,
+}
+
+/// A sign fetch (`history`: with the recent messages when no cursor is given) or a poll.
+fn batch(shared: &Shared, room: &Room, cursor: Option<Cursor>, via: Via) -> Batch {
+    let phase = room.phase();
+    let resumed = cursor.and_then(|c| c.within(phase.stream));
+    match &room.feed {
+        Some(Feed::Generated { rate }) => {
+            let now = room.seq_now(&phase, *rate);
+            let key = room.stream_key(&phase);
+            let (from, to) = match (resumed, via) {
+                // A poll hands out what happened since its cursor (at most 200 messages).
+                (Some(c), Via::Poll) => (c.min(now), now.min(c.saturating_add(200))),
+                (Some(c), _) => (c.min(now), c.min(now)),
+                (None, Via::Sign) if shared.history => {
+                    (now.saturating_sub(shared.generated_history), now)
+                }
+                (None, Via::Poll) => (now.saturating_sub(shared.generated_history), now),
+                (None, _) => (now, now),
+            };
+            let messages: Vec<_> = (from..to)
+                .map(|s| traffic::message(&key, s, *rate))
+                .collect();
+            room.note_pushed(phase.stream, via, Unit::Seq, from, to, to - from);
+            Batch {
+                messages,
+                stream: phase.stream,
+                next: to,
+            }
+        }
+        Some(Feed::Recorded(feed)) => {
+            let rw = room.rewrite(phase.stream, phase.room_id);
+            let frames = feed.frames.len() as u64;
+            match via {
+                Via::Poll => {
+                    // Frames one poll hands out at most.
+                    const POLL_BATCH_FRAMES: u64 = 20;
+                    let start = resumed.unwrap_or(0).min(frames);
+                    let end = (start + POLL_BATCH_FRAMES).min(frames);
+                    let slice = &feed.frames[start as usize..end as usize];
+                    let messages: Vec<_> = slice
+                        .iter()
+                        .filter_map(|f| f.result.as_ref())
+                        .flat_map(|r| r.messages.iter())
+                        .map(|m| rw.map_or_else(|| m.clone(), |rw| rw.message(feed, m)))
+                        .collect();
+                    room.note_pushed(
+                        phase.stream,
+                        via,
+                        Unit::Frames,
+                        start,
+                        end,
+                        messages.len() as u64,
+                    );
+                    Batch {
+                        messages,
+                        stream: phase.stream,
+                        next: end,
+                    }
+                }
+                _ => {
+                    let messages = if shared.history && resumed.is_none() {
+                        let m = match &rw {
+                            Some(rw) => rw.messages(feed, &feed.initial),
+                            None => feed.initial.clone(),
+                        };
+                        room.note_pushed(phase.stream, via, Unit::History, 0, 1, m.len() as u64);
+                        m
+                    } else {
+                        Vec::new()
+                    };
+                    Batch {
+                        messages,
+                        stream: phase.stream,
+                        next: resumed.unwrap_or(0).min(frames),
+                    }
+                }
+            }
+        }
+        None => Batch {
+            messages: Vec::new(),
+            stream: phase.stream,
+            next: 0,
+        },
+    }
+}
+
+/// The push server URL a sign server hands out.
+fn push_server(shared: &Shared, behaviour: &SignBehaviour, seed: u64) -> String {
+    match behaviour {
+        SignBehaviour::WsFallback => format!(
+            "ws://127.0.0.1:{}/ws-fallback/?token={}",
+            shared.port,
+            token(seed, 24)
+        ),
+        SignBehaviour::UntrustedPush(url) => url.clone(),
+        _ => shared.push_url(),
+    }
+}
+
+fn sign_fetch(shared: &Shared, conn: Conn, room: Option<u64>, pairs: &[(String, String)]) -> Resp {
+    let signer = &shared.signers[conn.signer];
+    if !signer.is_up() {
+        return json_resp(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({"code": 503, "message": "The sign server is down (fake)."}),
+        );
+    }
     if let Some(resp) = shared.fire(Stage::Sign).first().and_then(sign_fault) {
         return resp;
     }
-    let by_name = param(pairs, "unique_id").and_then(|u| shared.user(&u).map(|u| u.room_id));
-    let room_id = match room {
-        Some(r) if r != 0 => r,
-        _ => by_name.unwrap_or_else(|| shared.default_room()),
+    let rooms = &shared.rooms;
+    let named = param(pairs, "unique_id").and_then(|u| existing(shared, &u).cloned());
+    let target = match room {
+        Some(r) if r != 0 => rooms.by_room_id(r).map(|(room, _)| room.clone()),
+        _ => None,
+    }
+    .or(named)
+    .or_else(|| rooms.default_room().cloned());
+    let Some(target) = target else {
+        return json_resp(
+            StatusCode::NOT_FOUND,
+            &json!({"code": 404, "message": "no such room"}),
+        );
     };
-    let resumed = param(pairs, "cursor").and_then(|c| parse_cursor(&c));
-    let next = resumed.unwrap_or(0).min(shared.feed.frames.len());
-    let cursor = make_cursor(next);
+    let phase = target.phase();
+    // A room id of an ended stream is answered with that id (the socket then ends at once).
+    let room_id = match room {
+        Some(r) if r != 0 && rooms.by_room_id(r).is_some() => r,
+        _ => phase.room_id,
+    };
+    let cursor_in = param(pairs, "cursor").and_then(|c| Cursor::parse(&c));
+    let b = batch(shared, &target, cursor_in, Via::Sign);
+    let cursor = make_cursor(b.stream, b.next);
     let request = shared.next_request.fetch_add(1, Ordering::Relaxed) + 1;
     let seed = ttlive_proto::new_enter_unique_id();
     let mut result = pb::ProtoMessageFetchResult {
-        messages: if shared.history && resumed.is_none() {
-            shared.feed.initial.clone()
-        } else {
-            Vec::new()
-        },
+        messages: b.messages,
         cursor: cursor.clone(),
         fetch_interval: 1000,
         now: now_ms(),
-        internal_ext: internal_ext(next, &cursor),
+        internal_ext: internal_ext(b.next, &cursor),
         fetch_type: 1,
         heartbeat_duration: 10_000,
         need_ack: false,
-        push_server: shared.push_url(),
+        push_server: push_server(shared, &signer.behaviour(), seed),
         is_first: true,
         ..Default::default()
     };
@@ -599,7 +977,7 @@ fn sign_fetch(shared: &Shared, room: Option<u64>, pairs: &[(String, String)]) ->
     );
     set_header(&mut r, "x-room-id", &room_id.to_string());
     set_header(&mut r, "x-request-id", &format!("fake-req-{request}"));
-    set_header(&mut r, "x-agent-id", "fake-agent-1");
+    set_header(&mut r, "x-agent-id", &format!("fake-agent-{}", signer.name));
     set_header(
         &mut r,
         "x-log-id",
@@ -608,27 +986,27 @@ fn sign_fetch(shared: &Shared, room: Option<u64>, pairs: &[(String, String)]) ->
     r
 }
 
-/// Frames one `im/fetch` poll hands out at most.
-const POLL_BATCH_FRAMES: usize = 20;
-
-/// `GET /webcast/im/fetch/` (HTTP polling, protocol.md §10): the messages of the next frames
-/// after the request's `cursor` (all of them from the start without one), as a protobuf
+/// `GET /webcast/im/fetch/?room_id=&cursor=` (HTTP polling, protocol.md §10): the messages
+/// after the request's `cursor` (the room's recent history without one), as a protobuf
 /// `ProtoMessageFetchResult` with the advanced cursor. Unlike TikTok it needs no signature.
 fn im_fetch(shared: &Shared, pairs: &[(String, String)]) -> Resp {
-    let start = param(pairs, "cursor")
-        .and_then(|c| parse_cursor(&c))
-        .unwrap_or(0)
-        .min(shared.feed.frames.len());
-    let end = (start + POLL_BATCH_FRAMES).min(shared.feed.frames.len());
-    let messages = shared.feed.frames[start..end]
-        .iter()
-        .filter_map(|f| f.result.as_ref())
-        .flat_map(|r| r.messages.iter().cloned())
-        .collect();
-    let cursor = make_cursor(end);
+    let room = param(pairs, "room_id")
+        .and_then(|r| r.trim().parse::<u64>().ok())
+        .and_then(|id| shared.rooms.by_room_id(id))
+        .map(|(r, _)| r.clone())
+        .or_else(|| shared.rooms.default_room().cloned());
+    let Some(room) = room else {
+        return json_resp(
+            StatusCode::NOT_FOUND,
+            &json!({"code": 404, "message": "no such room"}),
+        );
+    };
+    let cursor_in = param(pairs, "cursor").and_then(|c| Cursor::parse(&c));
+    let b = batch(shared, &room, cursor_in, Via::Poll);
+    let cursor = make_cursor(b.stream, b.next);
     let result = pb::ProtoMessageFetchResult {
-        messages,
-        internal_ext: internal_ext(end, &cursor),
+        messages: b.messages,
+        internal_ext: internal_ext(b.next, &cursor),
         cursor,
         fetch_interval: 200,
         now: now_ms(),
@@ -671,7 +1049,7 @@ fn issue_ttwid(shared: &Shared, r: &mut Resp, path: &str) -> Option<String> {
         r.headers_mut().append(SET_COOKIE, v);
     }
     shared.record(ClientRecord::TtwidIssued {
-        path: path.to_owned(),
+        path: cap(path, MAX_PATH).0,
         value: value.clone(),
     });
     Some(value)
@@ -696,20 +1074,27 @@ fn ttwid_page(shared: &Shared, path: &str) -> Resp {
     r
 }
 
+/// The request body, at most [`MAX_BODY`] bytes, read within the HTTP idle time (a body sent
+/// too slowly or too large reads as empty).
+async fn read_body(shared: &Shared, req: Request<Incoming>) -> Bytes {
+    let collect = Limited::new(req.into_body(), MAX_BODY).collect();
+    match tokio::time::timeout(shared.limits.http_idle, collect).await {
+        Ok(Ok(b)) => b.to_bytes(),
+        _ => Bytes::new(),
+    }
+}
+
 /// `POST /ttwid/union/register/`: ByteDance's register endpoint. The JSON body must name
 /// `aid` 1768 (the webcast aid 1988 is refused, as rust-srec notes); the cookie comes in
 /// `Set-Cookie`.
 async fn ttwid_register(shared: &Shared, req: Request<Incoming>, path: &str) -> Resp {
-    if req.method() != hyper::Method::POST {
+    if req.method() != Method::POST {
         return json_resp(
             StatusCode::METHOD_NOT_ALLOWED,
             &json!({"status_code": 405, "message": "method not allowed"}),
         );
     }
-    let body = match Limited::new(req.into_body(), 64 * 1024).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => Bytes::new(),
-    };
+    let body = read_body(shared, req).await;
     let aid = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v.get("aid").and_then(serde_json::Value::as_i64));
@@ -727,11 +1112,8 @@ async fn ttwid_register(shared: &Shared, req: Request<Incoming>, path: &str) -> 
     r
 }
 
-async fn sign_url(req: Request<Incoming>, pairs: &[(String, String)]) -> Resp {
-    let body = match Limited::new(req.into_body(), 1024 * 1024).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => Bytes::new(),
-    };
+async fn sign_url(shared: &Shared, req: Request<Incoming>, pairs: &[(String, String)]) -> Resp {
+    let body = read_body(shared, req).await;
     let url = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v.get("url").and_then(|u| u.as_str()).map(str::to_owned))
@@ -761,4 +1143,20 @@ async fn sign_url(req: Request<Incoming>, pairs: &[(String, String)]) -> Resp {
             },
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_old_ones_still_parse() {
+        let c = Cursor::parse(&make_cursor(3, 42)).unwrap();
+        assert_eq!((c.stream, c.next), (Some(3), 42));
+        assert_eq!(c.within(3), Some(42));
+        assert_eq!(c.within(4), None);
+        let old = Cursor::parse("t-1_r-1_d-1_u-1_h-1_n-7").unwrap();
+        assert_eq!((old.stream, old.within(9)), (None, Some(7)));
+        assert_eq!(Cursor::parse("garbage"), None);
+    }
 }

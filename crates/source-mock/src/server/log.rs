@@ -15,8 +15,33 @@ pub struct HttpRecord {
     /// The raw query string (no `?`).
     pub query: String,
     /// Headers of interest, lower-case names: `cookie`, `user-agent`, `x-api-key`,
-    /// `x-jwt-key`, `x-cookie-header`, `accept`, `upgrade`, `sec-websocket-protocol`.
+    /// `x-jwt-key`, `x-cookie-header`, `accept`, `upgrade`, `sec-websocket-protocol`,
+    /// `origin`, `content-type`, `referer`, `host`.
     pub headers: Vec<(String, String)>,
+    /// Whether any of the above was cut to fit the per-record caps ([`MAX_HEADER_VALUE`],
+    /// [`MAX_QUERY`], [`MAX_PATH`]); a cut value ends with `…`.
+    pub truncated: bool,
+}
+
+/// The longest header value an [`HttpRecord`] keeps (bytes); longer ones are cut.
+pub const MAX_HEADER_VALUE: usize = 4096;
+/// The longest query an [`HttpRecord`] keeps (bytes).
+pub const MAX_QUERY: usize = 16 * 1024;
+/// The longest path an [`HttpRecord`] keeps (bytes).
+pub const MAX_PATH: usize = 2048;
+/// The most payload bytes an [`ClientRecord::Ack`] keeps.
+pub const MAX_ACK_PAYLOAD: usize = 4096;
+
+/// `s` cut to at most `max` bytes (at a character boundary, then `…`); true when cut.
+pub(crate) fn cap(s: &str, max: usize) -> (String, bool) {
+    if s.len() <= max {
+        return (s.to_owned(), false);
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    (format!("{}…", &s[..end]), true)
 }
 
 /// Headers whose values are secrets (API keys, TikTok sessions).
@@ -84,6 +109,7 @@ mod tests {
                 ("x-cookie-header".into(), "sessionid=s-secret".into()),
                 ("user-agent".into(), "ua".into()),
             ],
+            truncated: false,
         };
         let text = format!("{r:?}");
         assert!(!text.contains("secret"), "{text}");
@@ -148,8 +174,11 @@ pub enum ClientRecord {
         conn: u64,
         /// The frame's `log_id`.
         log_id: u64,
-        /// The payload (normally the acked batch's `internal_ext`).
+        /// The payload (normally the acked batch's `internal_ext`), at most
+        /// [`MAX_ACK_PAYLOAD`] bytes of it.
         payload: Vec<u8>,
+        /// The payload's whole size.
+        len: usize,
     },
     /// Another well-formed push frame.
     Frame {
@@ -167,7 +196,9 @@ pub enum ClientRecord {
         /// Its size.
         len: usize,
     },
-    /// A WebSocket ping from the client (tolerated and answered).
+    /// A WebSocket ping from the client (tolerated and answered). Only the first
+    /// [`PINGS_LOGGED_PER_CONN`] of a connection are logged; [`ClientRecord::WsClosed`] counts
+    /// them all.
     Ping {
         /// Connection number.
         conn: u64,
@@ -178,8 +209,15 @@ pub enum ClientRecord {
         conn: u64,
         /// `msg` frames pushed on it (fault frames not counted).
         frames_sent: usize,
+        /// WebSocket pings the client sent on it.
+        pings: u64,
+        /// Why the server side ended (`client closed`, `idle timeout`, `ping flood`, …).
+        reason: String,
     },
 }
+
+/// Pings of one connection that the log keeps as [`ClientRecord::Ping`].
+pub const PINGS_LOGGED_PER_CONN: u64 = 8;
 
 impl ClientRecord {
     /// The HTTP request, if this is one.
@@ -205,5 +243,165 @@ impl ClientRecord {
             | ClientRecord::Ping { conn }
             | ClientRecord::WsClosed { conn, .. } => Some(*conn),
         }
+    }
+}
+
+impl ClientRecord {
+    /// About how many bytes the record holds (for the log's byte budget).
+    fn weight(&self) -> usize {
+        let base = std::mem::size_of::<ClientRecord>();
+        base + match self {
+            ClientRecord::Http(h) => {
+                h.method.len()
+                    + h.path.len()
+                    + h.query.len()
+                    + h.headers
+                        .iter()
+                        .map(|(k, v)| k.len() + v.len() + 48)
+                        .sum::<usize>()
+            }
+            ClientRecord::WsRefused { message, .. } => message.len(),
+            ClientRecord::TtwidIssued { path, value } => path.len() + value.len(),
+            ClientRecord::Ack { payload, .. } => payload.len(),
+            ClientRecord::Frame { payload_type, .. } => payload_type.len(),
+            ClientRecord::WsClosed { reason, .. } => reason.len(),
+            _ => 0,
+        }
+    }
+
+    /// A short name of the record's kind (`http`, `ack`, `hb`…), as counted in [`LogStats`].
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientRecord::Http(_) => "http",
+            ClientRecord::WsOpen { .. } => "ws_open",
+            ClientRecord::WsRefused { .. } => "ws_refused",
+            ClientRecord::TtwidIssued { .. } => "ttwid_issued",
+            ClientRecord::EnterRoom { .. } => "im_enter_room",
+            ClientRecord::Heartbeat { .. } => "hb",
+            ClientRecord::Ack { .. } => "ack",
+            ClientRecord::Frame { .. } => "frame",
+            ClientRecord::Garbage { .. } => "garbage",
+            ClientRecord::Ping { .. } => "ping",
+            ClientRecord::WsClosed { .. } => "ws_closed",
+        }
+    }
+}
+
+/// What the client log holds and what it let go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogStats {
+    /// Records held now.
+    pub held: usize,
+    /// About how many bytes they hold.
+    pub held_bytes: usize,
+    /// Records ever logged (held and dropped).
+    pub logged: u64,
+    /// Records dropped to stay within the caps (oldest first), by kind.
+    pub dropped: std::collections::BTreeMap<&'static str, u64>,
+    /// The caps: records and bytes.
+    pub capacity: (usize, usize),
+}
+
+impl LogStats {
+    /// Records dropped, of every kind.
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.values().sum()
+    }
+}
+
+/// The client log: a ring of the newest records, within a record count and a byte budget.
+#[derive(Debug)]
+pub(crate) struct ClientLog {
+    records: std::collections::VecDeque<(ClientRecord, usize)>,
+    bytes: usize,
+    max_records: usize,
+    max_bytes: usize,
+    logged: u64,
+    dropped: std::collections::BTreeMap<&'static str, u64>,
+}
+
+impl ClientLog {
+    pub(crate) fn new(max_records: usize, max_bytes: usize) -> ClientLog {
+        ClientLog {
+            records: std::collections::VecDeque::new(),
+            bytes: 0,
+            max_records: max_records.max(1),
+            max_bytes,
+            logged: 0,
+            dropped: std::collections::BTreeMap::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, rec: ClientRecord) {
+        let w = rec.weight();
+        self.logged += 1;
+        self.records.push_back((rec, w));
+        self.bytes += w;
+        while self.records.len() > self.max_records
+            || (self.bytes > self.max_bytes && self.records.len() > 1)
+        {
+            let Some((old, w)) = self.records.pop_front() else {
+                break;
+            };
+            self.bytes -= w;
+            *self.dropped.entry(old.kind()).or_default() += 1;
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<ClientRecord> {
+        self.records.iter().map(|(r, _)| r.clone()).collect()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.records.clear();
+        self.bytes = 0;
+    }
+
+    pub(crate) fn stats(&self) -> LogStats {
+        LogStats {
+            held: self.records.len(),
+            held_bytes: self.bytes,
+            logged: self.logged,
+            dropped: self.dropped.clone(),
+            capacity: (self.max_records, self.max_bytes),
+        }
+    }
+}
+
+#[cfg(test)]
+mod ring_tests {
+    use super::*;
+
+    #[test]
+    fn the_ring_keeps_the_newest_within_both_caps_and_counts_the_rest() {
+        let mut log = ClientLog::new(100, 1_000_000);
+        for conn in 0..250 {
+            log.push(ClientRecord::Ping { conn });
+        }
+        let s = log.stats();
+        assert_eq!((s.held, s.logged, s.dropped_total()), (100, 250, 150));
+        assert_eq!(s.dropped["ping"], 150);
+        assert_eq!(log.snapshot()[0], ClientRecord::Ping { conn: 150 });
+
+        let mut log = ClientLog::new(1000, 20_000);
+        for conn in 0..100 {
+            log.push(ClientRecord::Ack {
+                conn,
+                log_id: 1,
+                payload: vec![0; 1000],
+                len: 1000,
+            });
+        }
+        let s = log.stats();
+        assert!(s.held_bytes <= 20_000 && s.held < 20, "{s:?}");
+        assert_eq!(s.held as u64 + s.dropped_total(), 100);
+    }
+
+    #[test]
+    fn cap_cuts_at_a_char_boundary() {
+        assert_eq!(cap("short", 10), ("short".to_owned(), false));
+        let (cut, was) = cap("ééééé", 3);
+        assert!(was && cut == "é…", "{cut}");
     }
 }

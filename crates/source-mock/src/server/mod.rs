@@ -1,32 +1,55 @@
 //! The fake TikTok server: web routes, Euler-style sign routes and the push WebSocket on one
-//! loopback port. See the [crate docs](crate#the-fake-tiktok-server).
+//! loopback port (plus optional extra sign servers on ports of their own). See the
+//! [crate docs](crate#the-fake-tiktok-server).
+//!
+//! The modules follow the data: [`rooms`] knows who is live and moves rooms along their
+//! [`schedule`]s; a live room plays a [`feed`] (a recording) or [`traffic`] (generated);
+//! [`http`] answers the routes and upgrades, [`ws`] runs one push socket; [`faults`] says what
+//! goes wrong, [`signers`] which sign server answers how; [`log`] and [`stats`] keep what a
+//! test reads, bounded.
 
 mod faults;
+mod feed;
 pub(crate) mod http;
 mod log;
+mod rooms;
+pub(crate) mod schedule;
+mod signers;
+mod stats;
+pub(crate) mod traffic;
 mod ws;
 
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use prost::Message;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 use ttlive_proto::webcast as pb;
-use ttlive_proto::{FrameLimits, decode_fetch_result, decode_msg_frame};
 
-pub use faults::{Fault, Trigger};
-pub use log::{ClientRecord, HttpRecord};
+pub use faults::{Fault, Route, Trigger};
+pub use log::{
+    ClientRecord, HttpRecord, LogStats, MAX_ACK_PAYLOAD, MAX_HEADER_VALUE, MAX_PATH, MAX_QUERY,
+    PINGS_LOGGED_PER_CONN,
+};
+pub use schedule::{Phase, Schedule, ScheduleError, ScheduleSet, Target};
+pub use signers::{PRIMARY_SIGNER, SignBehaviour};
+pub use stats::{ROUTE_HISTORY_SECS, RoomStats, RouteStats, Via};
+pub use traffic::{MSG_ID_BASE, MsgIdParts, msg_id};
 
 use crate::demo::demo_recording;
 use crate::pace::Pace;
-use crate::recording::{Recording, UnitKind};
+use crate::recording::Recording;
 use faults::FaultState;
+use feed::RecordedFeed;
+use log::ClientLog;
+use rooms::{Feed, RoomSpec, Rooms};
+use signers::SignServer;
+use stats::RouteCounters;
 
 /// Whether a configured user is live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,79 +59,8 @@ pub enum UserState {
     Live,
     /// Has a room but is offline (status 4).
     Offline,
-    /// Does not exist: no `LiveRoom` in the page, `user_not_found` from the API.
+    /// Does not exist: no `LiveRoom` in the page, `user_not_found` (19881007) from the API.
     Unknown,
-}
-
-/// A user the server knows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct UserEntry {
-    pub(crate) unique_id: String,
-    pub(crate) state: UserState,
-    pub(crate) room_id: u64,
-}
-
-/// One push frame the server can send.
-#[derive(Debug, Clone)]
-pub(crate) struct FeedFrame {
-    /// Offset in the recording (ms).
-    pub(crate) t_ms: u64,
-    /// The recorded log id (0: the server picks one).
-    pub(crate) log_id: u64,
-    /// The batch, when the frame decoded; `None` for frames sent verbatim.
-    pub(crate) result: Option<pb::ProtoMessageFetchResult>,
-    /// The recorded bytes (sent verbatim when `result` is `None`).
-    pub(crate) raw: Bytes,
-    /// True when the batch holds a stream end (control action 3 or 4).
-    pub(crate) ends_stream: bool,
-}
-
-/// What the server plays: the sign-fetch history and the push frames.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Feed {
-    pub(crate) initial: Vec<pb::BaseProtoMessage>,
-    pub(crate) frames: Vec<FeedFrame>,
-}
-
-fn batch_ends_stream(result: &pb::ProtoMessageFetchResult) -> bool {
-    result.messages.iter().any(|m| {
-        m.method.ends_with("ControlMessage")
-            && pb::WebcastControlMessage::decode(m.payload.as_ref())
-                .is_ok_and(|c| c.action == 3 || c.action == 4)
-    })
-}
-
-impl Feed {
-    fn from_recording(rec: &Recording) -> Feed {
-        let mut feed = Feed::default();
-        let mut have_initial = false;
-        let limits = FrameLimits::default();
-        for unit in &rec.units {
-            match unit.kind {
-                UnitKind::SignFetch if !have_initial => {
-                    if let Ok(r) = decode_fetch_result(&unit.data) {
-                        feed.initial = r.messages;
-                        have_initial = true;
-                    }
-                }
-                UnitKind::PushFrame => {
-                    let (log_id, result) = match decode_msg_frame(&unit.data, &limits) {
-                        Ok(f) => (f.frame.log_id as u64, f.result),
-                        Err(_) => (0, None),
-                    };
-                    feed.frames.push(FeedFrame {
-                        t_ms: unit.t_ms,
-                        log_id,
-                        ends_stream: result.as_ref().is_some_and(batch_ends_stream),
-                        result,
-                        raw: unit.data.clone(),
-                    });
-                }
-                _ => {}
-            }
-        }
-        feed
-    }
 }
 
 /// One scripted push frame: sent `t_ms` after the push starts, with these messages.
@@ -128,27 +80,78 @@ impl ScriptFrame {
     }
 }
 
+/// The limits that keep the server bounded under abuse.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Time to read a request's headers, and the most a kept-alive connection may sit idle
+    /// between requests.
+    pub(crate) http_idle: Duration,
+    /// A push socket whose client sends nothing for this long is closed.
+    pub(crate) ws_idle: Duration,
+    /// A frame the client does not take within this long ends the socket (a client that never
+    /// reads).
+    pub(crate) write_timeout: Duration,
+    /// More client pings than this in one second end the socket (a ping flood).
+    pub(crate) max_pings_per_sec: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            http_idle: Duration::from_secs(10),
+            ws_idle: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(10),
+            max_pings_per_sec: 1000,
+        }
+    }
+}
+
 /// State shared by every connection.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) users: Vec<UserEntry>,
-    pub(crate) feed: Feed,
+    pub(crate) rooms: Arc<Rooms>,
     pub(crate) pace: Pace,
     pub(crate) history: bool,
+    /// History messages a generated room's sign fetch carries.
+    pub(crate) generated_history: u64,
     pub(crate) need_ack: bool,
+    pub(crate) enter_room_resp_messages: bool,
     pub(crate) enter_room_timeout: Duration,
+    pub(crate) limits: Limits,
     pub(crate) port: u16,
     pub(crate) faults: Mutex<FaultState>,
-    log: Mutex<Vec<ClientRecord>>,
+    log: Mutex<ClientLog>,
     log_version: watch::Sender<u64>,
+    pub(crate) routes: RouteCounters,
     pub(crate) next_conn: AtomicU64,
     pub(crate) next_request: AtomicU64,
-    tasks: Mutex<Vec<AbortHandle>>,
+    next_task: AtomicU64,
+    tasks: Mutex<HashMap<u64, AbortHandle>>,
+    /// Index 0 is the primary (the main port's) sign server.
+    pub(crate) signers: Vec<SignServer>,
+    /// Bumped to make every push socket drop its connection at once.
+    pub(crate) drop_all: watch::Sender<u64>,
+}
+
+/// Removes a finished task from the server's task list.
+struct TaskGuard {
+    shared: std::sync::Weak<Shared>,
+    id: u64,
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.upgrade()
+            && let Ok(mut tasks) = shared.tasks.lock()
+        {
+            tasks.remove(&self.id);
+        }
+    }
 }
 
 impl Shared {
     pub(crate) fn record(&self, rec: ClientRecord) {
-        tracing::debug!(?rec, "fake server: client record");
+        tracing::trace!(?rec, "fake server: client record");
         if let Ok(mut log) = self.log.lock() {
             log.push(rec);
         }
@@ -162,33 +165,38 @@ impl Shared {
             .unwrap_or_default()
     }
 
-    pub(crate) fn track(&self, handle: AbortHandle) {
-        if let Ok(mut tasks) = self.tasks.lock() {
-            tasks.retain(|t| !t.is_finished());
-            tasks.push(handle);
-        }
+    /// The faults armed for a request to `route` (a `429` on any route).
+    pub(crate) fn fire_route(&self, route: &str) -> Vec<Fault> {
+        self.faults
+            .lock()
+            .map(|mut f| f.fire_route(route))
+            .unwrap_or_default()
     }
 
-    pub(crate) fn user(&self, unique_id: &str) -> Option<&UserEntry> {
-        let wanted = normalize_unique_id(unique_id);
-        self.users
-            .iter()
-            .find(|u| u.unique_id.eq_ignore_ascii_case(&wanted))
+    /// Spawns a connection task that the server can end, and that leaves the task list when
+    /// it ends.
+    pub(crate) fn spawn_tracked<F>(self: &Arc<Self>, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let id = self.next_task.fetch_add(1, Ordering::Relaxed);
+        let guard = TaskGuard {
+            shared: Arc::downgrade(self),
+            id,
+        };
+        let Ok(mut tasks) = self.tasks.lock() else {
+            return;
+        };
+        let task = tokio::spawn(async move {
+            let _guard = guard;
+            fut.await;
+        });
+        tasks.insert(id, task.abort_handle());
     }
 
-    pub(crate) fn user_by_room(&self, room_id: u64) -> Option<&UserEntry> {
-        self.users
-            .iter()
-            .find(|u| u.room_id == room_id && u.state != UserState::Unknown)
-    }
-
-    /// The room to serve when a request names none we know: the first live user's.
-    pub(crate) fn default_room(&self) -> u64 {
-        self.users
-            .iter()
-            .find(|u| u.state == UserState::Live)
-            .or_else(|| self.users.first())
-            .map_or(0, |u| u.room_id)
+    /// Tasks (HTTP connections and push sockets) running now.
+    pub(crate) fn task_count(&self) -> usize {
+        self.tasks.lock().map_or(0, |t| t.len())
     }
 
     pub(crate) fn push_url(&self) -> String {
@@ -197,27 +205,49 @@ impl Shared {
             self.port
         )
     }
+
+    pub(crate) fn signer(&self, name: &str) -> Option<(usize, &SignServer)> {
+        self.signers
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.name.eq_ignore_ascii_case(name))
+    }
 }
 
 /// protocol.md §1: strip the first `https://www.tiktok.com/`, `/live`, `@`, then trim.
-fn normalize_unique_id(s: &str) -> String {
+pub(crate) fn normalize_unique_id(s: &str) -> String {
     let s = s.replacen("https://www.tiktok.com/", "", 1);
     let s = s.replacen("/live", "", 1);
     let s = s.replacen('@', "", 1);
     s.trim().to_owned()
 }
 
+/// The name of numbered room `i` of `n`: `room0000`…, with more digits past 10,000 rooms.
+pub fn numbered_room(i: usize, n: usize) -> String {
+    let width = n.saturating_sub(1).to_string().len().max(4);
+    format!("room{i:0width$}")
+}
+
 /// Builds a [`FakeServer`]; see [`FakeServer::builder`].
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct FakeServerBuilder {
     users: Vec<(String, UserState, Option<u64>)>,
+    rooms: usize,
+    rate: f64,
+    schedules: ScheduleSet,
     recording: Option<Recording>,
     script: Option<(Vec<pb::BaseProtoMessage>, Vec<ScriptFrame>)>,
     pace: Pace,
     history: bool,
+    generated_history: u64,
     need_ack: bool,
+    enter_room_resp_messages: bool,
     enter_room_timeout: Duration,
     faults: Vec<(Fault, Trigger)>,
+    sign_servers: Vec<String>,
+    log_capacity: (usize, usize),
+    limits: Limits,
     bind: SocketAddr,
 }
 
@@ -225,27 +255,42 @@ impl Default for FakeServerBuilder {
     fn default() -> Self {
         FakeServerBuilder {
             users: Vec::new(),
+            rooms: 0,
+            rate: 10.0,
+            schedules: ScheduleSet::new(),
             recording: None,
             script: None,
             pace: Pace::RealTime,
             history: true,
+            generated_history: 5,
             need_ack: true,
+            enter_room_resp_messages: false,
             enter_room_timeout: Duration::from_secs(2),
             faults: Vec::new(),
+            sign_servers: Vec::new(),
+            log_capacity: (DEFAULT_LOG_RECORDS, DEFAULT_LOG_BYTES),
+            limits: Limits::default(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
     }
 }
 
+/// Records the client log keeps by default.
+pub const DEFAULT_LOG_RECORDS: usize = 50_000;
+/// Bytes the client log keeps by default (about).
+pub const DEFAULT_LOG_BYTES: usize = 16 * 1024 * 1024;
+
 impl FakeServerBuilder {
-    /// Adds a user. Without any, the server knows `fakeuser`, live. The first live user's room
-    /// is the recording's room; others get invented room ids.
+    /// Adds a user that plays the recording (or script). Without any user or
+    /// [`rooms`](Self::rooms), the server knows `fakeuser`, live. The first live user plays
+    /// the recording as it is, in the recording's room; every other user and every later stream
+    /// gets its own room id and its own msg ids.
     pub fn user(mut self, unique_id: impl Into<String>, state: UserState) -> Self {
         self.users.push((unique_id.into(), state, None));
         self
     }
 
-    /// Adds a user with an explicit room id.
+    /// Adds a user with an explicit room id (for its first stream).
     pub fn user_with_room(
         mut self,
         unique_id: impl Into<String>,
@@ -253,6 +298,39 @@ impl FakeServerBuilder {
         room_id: u64,
     ) -> Self {
         self.users.push((unique_id.into(), state, Some(room_id)));
+        self
+    }
+
+    /// Adds `n` numbered rooms, `room0000`… (see [`numbered_room`]), live unless a schedule
+    /// says otherwise, each pushing generated traffic at [`rate`](Self::rate) messages per
+    /// second with its own room id and msg ids ([`msg_id`]). They come after the
+    /// [`user`](Self::user)s.
+    pub fn rooms(mut self, n: usize) -> Self {
+        self.rooms = n.min(traffic::MAX_ROOMS);
+        self
+    }
+
+    /// Messages per second each numbered room pushes (default 10).
+    pub fn rate(mut self, per_second: f64) -> Self {
+        self.rate = if per_second.is_finite() && per_second > 0.0 {
+            per_second
+        } else {
+            0.0
+        };
+        self
+    }
+
+    /// Adds schedule entries (see [`schedule`](crate::server::schedule) for the syntax). A
+    /// user without an entry keeps the state it was given.
+    pub fn schedules(mut self, set: ScheduleSet) -> Self {
+        self.schedules.extend(set);
+        self
+    }
+
+    /// Messages of history a numbered room's sign fetch carries (default 5; the last ones
+    /// before the cursor it hands out).
+    pub fn generated_history(mut self, n: u64) -> Self {
+        self.generated_history = n;
         self
     }
 
@@ -272,7 +350,8 @@ impl FakeServerBuilder {
         self
     }
 
-    /// Sets the pace of the push (default [`Pace::RealTime`]).
+    /// Sets the pace of a recording's push (default [`Pace::RealTime`]; generated rooms
+    /// always run in real time at their rate).
     pub fn pace(mut self, pace: Pace) -> Self {
         self.pace = pace;
         self
@@ -291,6 +370,14 @@ impl FakeServerBuilder {
         self
     }
 
+    /// Whether the `im_enter_room_resp` frame carries the first batch of the push (its
+    /// messages, `need_ack`, a log id), as TikTok's sometimes does, instead of an empty payload
+    /// (default false).
+    pub fn enter_room_resp_messages(mut self, on: bool) -> Self {
+        self.enter_room_resp_messages = on;
+        self
+    }
+
     /// How long the push waits for `im_enter_room` before starting anyway (default 2 s;
     /// legacy clients never send it).
     pub fn enter_room_timeout(mut self, timeout: Duration) -> Self {
@@ -301,6 +388,49 @@ impl FakeServerBuilder {
     /// Arms a fault.
     pub fn fault(mut self, fault: Fault, trigger: Trigger) -> Self {
         self.faults.push((fault, trigger));
+        self
+    }
+
+    /// Adds a sign server named `name` on a port of its own (same rooms, same push socket,
+    /// every route served there too), e.g. a backup to fail over to. See
+    /// [`FakeServer::sign_url`], [`FakeServer::set_sign_server_up`] and
+    /// [`FakeServer::set_sign_behaviour`].
+    pub fn sign_server(mut self, name: impl Into<String>) -> Self {
+        self.sign_servers.push(name.into());
+        self
+    }
+
+    /// Caps the client log: at most `records` records and about `bytes` bytes, the oldest
+    /// dropped first (default [`DEFAULT_LOG_RECORDS`], [`DEFAULT_LOG_BYTES`]).
+    pub fn client_log_capacity(mut self, records: usize, bytes: usize) -> Self {
+        self.log_capacity = (records, bytes);
+        self
+    }
+
+    /// How long an HTTP connection may take to send a request's headers, or sit idle between
+    /// requests, before it is closed (default 10 s; slowloris connections end here).
+    pub fn http_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.http_idle = timeout;
+        self
+    }
+
+    /// How long a push socket may go without any frame from its client before it is closed
+    /// (default 60 s; clients heartbeat every 10 s).
+    pub fn ws_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.ws_idle = timeout;
+        self
+    }
+
+    /// How long a frame may wait for a client that does not read before the socket is dropped
+    /// (default 10 s).
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.write_timeout = timeout;
+        self
+    }
+
+    /// Client pings per second past which a push socket is closed as a flood (default 1,000).
+    pub fn max_pings_per_sec(mut self, n: u32) -> Self {
+        self.limits.max_pings_per_sec = n.max(1);
         self
     }
 
@@ -316,97 +446,111 @@ impl FakeServerBuilder {
         self
     }
 
-    /// Binds the port and starts serving in the background (needs a tokio runtime).
+    fn recorded_feed(&self) -> RecordedFeed {
+        match (&self.script, &self.recording) {
+            (Some((history, frames)), _) => RecordedFeed::from_script(history.clone(), frames),
+            (None, Some(rec)) => RecordedFeed::from_recording(rec),
+            (None, None) => RecordedFeed::from_recording(&demo_recording()),
+        }
+    }
+
+    fn room_specs(&self) -> Vec<RoomSpec> {
+        let mut users_in = self.users.clone();
+        if users_in.is_empty() && self.rooms == 0 {
+            users_in.push(("fakeuser".to_owned(), UserState::Live, None));
+        }
+        let mut specs = Vec::new();
+        if !users_in.is_empty() {
+            let feed = Arc::new(self.recorded_feed());
+            let mut primary_taken = false;
+            for (name, state, room) in users_in {
+                let name = normalize_unique_id(&name);
+                let schedule = self.schedules.for_user(&name).cloned();
+                let primary = !primary_taken && state == UserState::Live;
+                primary_taken |= primary;
+                let room_id = match room {
+                    Some(r) => Some(r),
+                    None if primary => feed.room_id,
+                    None => None,
+                };
+                specs.push(RoomSpec {
+                    unique_id: name,
+                    state,
+                    room_id,
+                    feed: Some(Feed::Recorded(feed.clone())),
+                    primary,
+                    schedule,
+                });
+            }
+        }
+        for i in 0..self.rooms {
+            let name = numbered_room(i, self.rooms);
+            specs.push(RoomSpec {
+                schedule: self.schedules.for_user(&name).cloned(),
+                unique_id: name,
+                state: UserState::Live,
+                room_id: None,
+                feed: Some(Feed::Generated { rate: self.rate }),
+                primary: false,
+            });
+        }
+        specs
+    }
+
+    /// Binds the port(s) and starts serving in the background (needs a tokio runtime).
     pub async fn start(self) -> io::Result<FakeServer> {
         let listener = TcpListener::bind(self.bind).await?;
         let addr = listener.local_addr()?;
-        let (feed, feed_room) = match (&self.script, &self.recording) {
-            (Some((history, frames)), _) => {
-                let mut log_id = 7_460_000_000_001_000_000_u64;
-                let frames = frames
-                    .iter()
-                    .map(|f| {
-                        log_id += 1;
-                        let result = pb::ProtoMessageFetchResult {
-                            messages: f.messages.clone(),
-                            need_ack: true,
-                            ..Default::default()
-                        };
-                        FeedFrame {
-                            t_ms: f.t_ms,
-                            log_id,
-                            ends_stream: batch_ends_stream(&result),
-                            result: Some(result),
-                            raw: Bytes::new(),
-                        }
-                    })
-                    .collect();
-                (
-                    Feed {
-                        initial: history.clone(),
-                        frames,
-                    },
-                    None,
-                )
-            }
-            (None, Some(rec)) => (Feed::from_recording(rec), Some(rec.header.room_id)),
-            (None, None) => {
-                let rec = demo_recording();
-                (Feed::from_recording(&rec), Some(rec.header.room_id))
-            }
-        };
-        let mut users_in = self.users.clone();
-        if users_in.is_empty() {
-            users_in.push(("fakeuser".to_owned(), UserState::Live, None));
+        let mut extra = Vec::new();
+        let mut signers = vec![SignServer::new(PRIMARY_SIGNER, addr)];
+        for name in &self.sign_servers {
+            let l = TcpListener::bind(SocketAddr::new(addr.ip(), 0)).await?;
+            signers.push(SignServer::new(name, l.local_addr()?));
+            extra.push(l);
         }
-        let mut users = Vec::new();
-        let mut feed_room_used = false;
-        let mut invented = crate::demo::DEMO_ROOM_ID + 1_000;
-        for (name, state, room) in users_in {
-            let room_id = match room {
-                Some(r) => r,
-                None if state == UserState::Live && !feed_room_used && feed_room.is_some() => {
-                    feed_room_used = true;
-                    feed_room.unwrap_or_default()
-                }
-                None if state == UserState::Unknown => 0,
-                None => {
-                    invented += 1;
-                    invented
-                }
-            };
-            users.push(UserEntry {
-                unique_id: normalize_unique_id(&name),
-                state,
-                room_id,
-            });
-        }
+        let started = Instant::now();
+        let rooms = Arc::new(Rooms::new(self.room_specs(), started));
         let mut fault_state = FaultState::default();
         for (f, t) in self.faults {
             fault_state.add(f, t);
         }
         let (log_version, _) = watch::channel(0);
+        let (drop_all, _) = watch::channel(0);
         let shared = Arc::new(Shared {
-            users,
-            feed,
+            rooms: rooms.clone(),
             pace: self.pace,
             history: self.history,
+            generated_history: self.generated_history,
             need_ack: self.need_ack,
+            enter_room_resp_messages: self.enter_room_resp_messages,
             enter_room_timeout: self.enter_room_timeout,
+            limits: self.limits,
             port: addr.port(),
             faults: Mutex::new(fault_state),
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(ClientLog::new(self.log_capacity.0, self.log_capacity.1)),
             log_version,
+            routes: RouteCounters::new(started),
             next_conn: AtomicU64::new(0),
             next_request: AtomicU64::new(0),
-            tasks: Mutex::new(Vec::new()),
+            next_task: AtomicU64::new(0),
+            tasks: Mutex::new(HashMap::new()),
+            signers,
+            drop_all,
         });
-        let accept = tokio::spawn(http::accept_loop(listener, shared.clone()));
-        tracing::info!(%addr, "fake TikTok server listening");
+        let mut background = vec![
+            tokio::spawn(http::accept_loop(listener, Arc::downgrade(&shared), 0)).abort_handle(),
+            tokio::spawn(rooms.run_schedules()).abort_handle(),
+        ];
+        for (i, l) in extra.into_iter().enumerate() {
+            let task = tokio::spawn(http::accept_loop(l, Arc::downgrade(&shared), i + 1));
+            shared.signers[i + 1].set_accept(Some(task.abort_handle()));
+        }
+        background.shrink_to_fit();
+        tracing::info!(%addr, rooms = shared.rooms.list.len(), "fake TikTok server listening");
         Ok(FakeServer {
             addr,
             shared,
-            accept: Some(accept.abort_handle()),
+            background,
         })
     }
 }
@@ -428,13 +572,18 @@ impl FakeServerBuilder {
 pub struct FakeServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    accept: Option<AbortHandle>,
+    background: Vec<AbortHandle>,
 }
 
 /// [`FakeServer::wait_for`] gave up.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("timed out after {0:?} waiting for the client log to match")]
 pub struct WaitTimeout(pub Duration);
+
+/// A user the server does not know.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the fake server has no user or sign server named `{0}`")]
+pub struct NotFound(pub String);
 
 impl FakeServer {
     /// A builder with the defaults: `fakeuser` live, the demo recording, real-time pace,
@@ -463,17 +612,157 @@ impl FakeServer {
         self.addr
     }
 
-    /// The room id of a configured user (0 for unknown users or names not configured).
+    /// The current (or, offline, the last) room id of a user (0 for unknown users or names not
+    /// configured).
     pub fn room_id(&self, unique_id: &str) -> u64 {
-        self.shared.user(unique_id).map_or(0, |u| u.room_id)
+        self.shared
+            .rooms
+            .by_name(&normalize_unique_id(unique_id))
+            .filter(|r| r.exists)
+            .map_or(0, |r| r.phase().room_id)
     }
 
-    /// Everything clients did so far, in order.
+    /// Whether a user is live now.
+    pub fn is_live(&self, unique_id: &str) -> bool {
+        self.shared
+            .rooms
+            .by_name(&normalize_unique_id(unique_id))
+            .is_some_and(|r| r.is_live())
+    }
+
+    /// Starts a new stream (with a new room id) for a user that is not live; returns the new
+    /// room id, or `None` when the user was live already.
+    ///
+    /// # Errors
+    /// [`NotFound`] for a user the server does not know (or one that does not exist).
+    pub fn go_live(&self, unique_id: &str) -> Result<Option<u64>, NotFound> {
+        let rooms = &self.shared.rooms;
+        let room = rooms
+            .by_name(&normalize_unique_id(unique_id))
+            .filter(|r| r.exists)
+            .ok_or_else(|| NotFound(unique_id.to_owned()))?;
+        Ok(rooms.go_live(room))
+    }
+
+    /// Ends a user's stream as TikTok does: the push sockets get a `WebcastControlMessage`
+    /// with this action (3 ended by the host, 4 suspended) and close, and the user is offline
+    /// (status 4) until it goes live again. Returns false when it was not live.
+    ///
+    /// # Errors
+    /// [`NotFound`] for a user the server does not know.
+    pub fn end_stream(&self, unique_id: &str, action: i32) -> Result<bool, NotFound> {
+        let rooms = &self.shared.rooms;
+        let room = rooms
+            .by_name(&normalize_unique_id(unique_id))
+            .ok_or_else(|| NotFound(unique_id.to_owned()))?;
+        Ok(rooms.end(room, action))
+    }
+
+    /// Drops the TCP connection of every open push socket at once (no close frame), as a
+    /// network blip or a server restart would.
+    pub fn drop_all_sockets(&self) {
+        self.shared.drop_all.send_modify(|v| *v += 1);
+    }
+
+    /// A room's counters: sockets open now and ever, messages pushed, streams.
+    pub fn room_stats(&self, unique_id: &str) -> Option<RoomStats> {
+        self.shared
+            .rooms
+            .by_name(&normalize_unique_id(unique_id))
+            .map(|r| r.stats())
+    }
+
+    /// Every room's counters, in order (the users, then `room0000`…).
+    pub fn all_room_stats(&self) -> Vec<RoomStats> {
+        self.shared.rooms.list.iter().map(|r| r.stats()).collect()
+    }
+
+    /// Every msg id a room delivered (on push sockets, in sign-fetch histories and polls),
+    /// sorted, each once: what a client following the room without a gap must have seen.
+    pub fn pushed_msg_ids(&self, unique_id: &str) -> Vec<u64> {
+        self.shared
+            .rooms
+            .by_name(&normalize_unique_id(unique_id))
+            .map(|r| r.pushed_msg_ids())
+            .unwrap_or_default()
+    }
+
+    /// Requests per route: `page` (`/@user/live`), `api-live/user/room`, `room/info`,
+    /// `room/check_alive`, `gift/list`, `sign/fetch`, `sign/room_id`, `sign/sign_url`,
+    /// `im/fetch`, `ttwid`, `ws` (upgrades), `_fake`, `other`; a request to an extra sign
+    /// server's port is counted as `ROUTE@NAME`.
+    pub fn route_stats(&self) -> BTreeMap<String, RouteStats> {
+        self.shared.routes.snapshot()
+    }
+
+    /// One route's requests (empty when it had none).
+    pub fn route(&self, route: &str) -> RouteStats {
+        self.route_stats().remove(route).unwrap_or_default()
+    }
+
+    /// What the client log holds and dropped.
+    pub fn log_stats(&self) -> LogStats {
+        self.shared
+            .log
+            .lock()
+            .map(|l| l.stats())
+            .unwrap_or_default()
+    }
+
+    /// Connection tasks running now (HTTP connections and push sockets).
+    pub fn open_connections(&self) -> usize {
+        self.shared.task_count()
+    }
+
+    /// The base URL of a sign server (`primary` is [`base_url`](Self::base_url)).
+    pub fn sign_url(&self, name: &str) -> Option<String> {
+        self.shared
+            .signer(name)
+            .map(|(_, s)| format!("http://{}", s.addr()))
+    }
+
+    /// Takes a sign server down or brings it back. Down, an extra sign server's port refuses
+    /// connections; the primary's sign routes answer 503 (its port also serves the web routes).
+    ///
+    /// # Errors
+    /// [`io::ErrorKind::NotFound`] for an unknown name; the bind error when the port cannot be
+    /// bound again.
+    pub fn set_sign_server_up(&self, name: &str, up: bool) -> io::Result<()> {
+        let (i, s) = self
+            .shared
+            .signer(name)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, NotFound(name.to_owned())))?;
+        if up {
+            if !s.is_up() {
+                s.up(i, &self.shared)?;
+            }
+        } else {
+            s.down();
+        }
+        tracing::info!(signer = name, up, "fake server: sign server toggled");
+        Ok(())
+    }
+
+    /// Sets how a sign server answers (see [`SignBehaviour`]).
+    ///
+    /// # Errors
+    /// [`NotFound`] for an unknown name.
+    pub fn set_sign_behaviour(&self, name: &str, behaviour: SignBehaviour) -> Result<(), NotFound> {
+        let (_, s) = self
+            .shared
+            .signer(name)
+            .ok_or_else(|| NotFound(name.to_owned()))?;
+        s.set_behaviour(behaviour);
+        Ok(())
+    }
+
+    /// The newest client records, in order (the log keeps the newest
+    /// [`DEFAULT_LOG_RECORDS`] or as set; [`log_stats`](Self::log_stats) counts the rest).
     pub fn client_log(&self) -> Vec<ClientRecord> {
         self.shared
             .log
             .lock()
-            .map(|l| l.clone())
+            .map(|l| l.snapshot())
             .unwrap_or_default()
     }
 
@@ -484,6 +773,9 @@ impl FakeServer {
     /// The `Handshake-Msg` of a blocked device ([`Fault::DeviceBlocked`], or a direct-mode
     /// upgrade without `User-Agent`); sent with `Handshake-Status: 415`.
     pub const DEVICE_BLOCKED_MSG: &'static str = http::DEVICE_BLOCKED_MSG;
+
+    /// The `Handshake-Msg` of the `ws-fallback` socket ([`SignBehaviour::WsFallback`]).
+    pub const WS_FALLBACK_MSG: &'static str = http::WS_FALLBACK_MSG;
 
     /// The `payload_type`s of the frames the client sent on WebSocket `conn`, in order (e.g.
     /// `["hb", "im_enter_room", "ack", "hb"]`): shows whether a direct client sent `hb` before
@@ -573,13 +865,18 @@ impl FakeServer {
     }
 
     fn stop(&mut self) {
-        if let Some(a) = self.accept.take() {
+        for a in self.background.drain(..) {
             a.abort();
         }
-        if let Ok(mut tasks) = self.shared.tasks.lock() {
-            for t in tasks.drain(..) {
-                t.abort();
-            }
+        for s in &self.shared.signers {
+            s.set_accept(None);
+        }
+        let tasks: Vec<AbortHandle> = match self.shared.tasks.lock() {
+            Ok(mut tasks) => tasks.drain().map(|(_, t)| t).collect(),
+            Err(_) => Vec::new(),
+        };
+        for t in tasks {
+            t.abort();
         }
     }
 }

@@ -1,4 +1,6 @@
-//! The push WebSocket: `im_enter_room`, heartbeats and acks in; `msg` frames out.
+//! The push WebSocket: `im_enter_room`, heartbeats and acks in; `msg` frames out, until the
+//! client leaves, a fault ends it, the room's stream ends, or the client misbehaves (idle, a
+//! ping flood, never reading).
 
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -6,6 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use prost::Message as _;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -16,13 +19,36 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use ttlive_proto::webcast as pb;
 
+use super::Shared;
 use super::faults::{Fault, Stage};
-use super::http::{internal_ext, make_cursor};
-use super::log::ClientRecord;
-use super::{FeedFrame, Shared};
+use super::feed::{RecordedFeed, Rewrite};
+use super::http::{Cursor, internal_ext, make_cursor};
+use super::log::{ClientRecord, MAX_ACK_PAYLOAD, PINGS_LOGGED_PER_CONN};
+use super::rooms::{Feed, Room, StreamPhase};
+use super::stats::{Unit, Via};
+use super::traffic::{self, StreamKey};
 
 /// Largest client message accepted (clients only send tiny frames).
 const MAX_CLIENT_MESSAGE: usize = 1024 * 1024;
+/// Bytes the socket may queue for a client before a send waits for it to read.
+const MAX_WRITE_BUFFER: usize = 4 * 1024 * 1024;
+/// Shortest gap between two generated frames: a room's messages go out in batches of this much
+/// time at most.
+const GENERATED_TICK: Duration = Duration::from_millis(200);
+/// Most generated messages in one frame (a client resuming far back gets them in several).
+const MAX_BATCH: u64 = 500;
+/// How far back a cursor may resume a generated stream (older messages are gone, as on TikTok).
+const MAX_BACKLOG: Duration = Duration::from_secs(60);
+
+/// What the upgrade request asked for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SocketParams {
+    pub(crate) gzip: bool,
+    pub(crate) cursor: Option<Cursor>,
+    pub(crate) direct: bool,
+    /// The stream the URL's `room_id` named (`None`: no room id, the room's current stream).
+    pub(crate) stream: Option<u32>,
+}
 
 fn push_frame(
     log_id: u64,
@@ -90,77 +116,144 @@ fn close_push_frame(reason: &str) -> Vec<u8> {
     )
 }
 
-fn stream_end_batch() -> pb::ProtoMessageFetchResult {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+/// A stream-end control message (action 3 or 4) with this id.
+fn end_message(msg_id: u64, room_id: u64, action: i32) -> pb::BaseProtoMessage {
     let control = pb::WebcastControlMessage {
         common: Some(pb::CommonMessageData {
             method: "WebcastControlMessage".to_owned(),
-            msg_id: 7_460_000_000_009_999_999,
-            create_time: now,
+            msg_id: msg_id as i64,
+            room_id: room_id as i64,
+            create_time: super::rooms::wall_ms(),
             ..Default::default()
         }),
-        action: 3,
+        action,
         tips: "The LIVE has ended".to_owned(),
         ..Default::default()
     };
-    pb::ProtoMessageFetchResult {
-        messages: vec![pb::BaseProtoMessage {
-            method: "WebcastControlMessage".to_owned(),
-            payload: Bytes::from(control.encode_to_vec()),
-            msg_id: 7_460_000_000_009_999_999,
-            ..Default::default()
-        }],
+    pb::BaseProtoMessage {
+        method: "WebcastControlMessage".to_owned(),
+        payload: Bytes::from(control.encode_to_vec()),
+        msg_id: msg_id as i64,
         ..Default::default()
     }
 }
 
-struct Conn<'a> {
-    shared: &'a Shared,
-    conn: u64,
-    gzip: bool,
-    frames_sent: usize,
-    next_log_id: u64,
+/// What the socket plays.
+enum Play {
+    Recorded {
+        feed: Arc<RecordedFeed>,
+        rewrite: Option<Rewrite>,
+        next: usize,
+        base_t: u64,
+    },
+    Generated {
+        rate: f64,
+        key: StreamKey,
+        next: u64,
+        last_frame: Option<Instant>,
+    },
 }
 
-impl Conn<'_> {
-    /// Encodes frame `index` for this client: the server's cursor, the recorded (or a fresh)
-    /// internal_ext, `need_ack`, gzip or raw as asked.
-    fn encode(&mut self, index: usize, frame: &FeedFrame) -> Vec<u8> {
-        let Some(result) = &frame.result else {
-            return frame.raw.to_vec();
-        };
-        let mut result = result.clone();
-        let cursor = make_cursor(index + 1);
-        if result.internal_ext.is_empty() {
-            result.internal_ext = internal_ext(index + 1, &cursor);
+/// A batch ready to go out, and what it covered.
+struct Batch {
+    result: pb::ProtoMessageFetchResult,
+    log_id: u64,
+    unit: Unit,
+    from: u64,
+    to: u64,
+    /// The recorded frame, sent verbatim (it did not decode).
+    raw: Option<Bytes>,
+    ends_stream: bool,
+}
+
+/// Why the server ended a socket (in [`ClientRecord::WsClosed`]).
+mod reason {
+    pub(super) const CLIENT: &str = "client closed";
+    pub(super) const STREAM_END: &str = "stream ended";
+    pub(super) const IDLE: &str = "idle timeout";
+    pub(super) const PING_FLOOD: &str = "ping flood";
+    pub(super) const SLOW_READER: &str = "client does not read";
+    pub(super) const DROPPED: &str = "dropped by the server";
+    pub(super) const FAULT: &str = "fault";
+}
+
+struct Conn<'a, S> {
+    shared: &'a Shared,
+    room: &'a Room,
+    sink: SplitSink<WebSocketStream<S>, Message>,
+    conn: u64,
+    gzip: bool,
+    stream: u32,
+    frames_sent: usize,
+    next_log_id: u64,
+    pings: u64,
+    ping_window: (Instant, u32),
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
+    /// Sends one message; an error when the client is gone or does not take it in time.
+    async fn send(&mut self, msg: Message) -> Result<(), &'static str> {
+        match tokio::time::timeout(self.shared.limits.write_timeout, self.sink.send(msg)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(reason::CLIENT),
+            Err(_) => Err(reason::SLOW_READER),
         }
-        result.cursor = cursor;
-        if self.shared.need_ack {
-            result.need_ack = true;
-        }
-        let log_id = if frame.log_id != 0 {
-            frame.log_id
-        } else {
-            self.next_log_id += 1;
-            self.next_log_id
-        };
-        ttlive_proto::msg_frame(log_id, &result, self.gzip)
     }
 
-    fn batch_frame(&mut self, result: &pb::ProtoMessageFetchResult) -> Vec<u8> {
+    async fn close(&mut self, code: CloseCode, why: &str) {
+        let frame = CloseFrame {
+            code,
+            reason: why.to_owned().into(),
+        };
+        let _ = self.send(Message::Close(Some(frame))).await;
+    }
+
+    fn log_id(&mut self) -> u64 {
         self.next_log_id += 1;
-        let mut result = result.clone();
-        let cursor = make_cursor(0);
-        result.internal_ext = internal_ext(0, &cursor);
-        result.cursor = cursor;
-        result.need_ack = self.shared.need_ack;
-        ttlive_proto::msg_frame(self.next_log_id, &result, self.gzip)
+        self.next_log_id
     }
 
-    /// Handles one client message; returns the reply to send, if any.
-    fn on_client(&mut self, msg: Message, entered: &mut bool) -> Option<Vec<u8>> {
+    /// Encodes `batch` for this client: the server's cursor, an internal_ext, `need_ack`,
+    /// gzip or raw as asked.
+    fn encode(&self, batch: &mut Batch, payload_type: &str) -> Vec<u8> {
+        if let Some(raw) = &batch.raw {
+            return raw.to_vec();
+        }
+        let cursor = make_cursor(self.stream, batch.to);
+        if batch.result.internal_ext.is_empty() {
+            batch.result.internal_ext = internal_ext(batch.to, &cursor);
+        }
+        batch.result.cursor = cursor;
+        if self.shared.need_ack {
+            batch.result.need_ack = true;
+        }
+        let frame = ttlive_proto::msg_frame(batch.log_id, &batch.result, self.gzip);
+        if payload_type == "msg" {
+            return frame;
+        }
+        // The same frame with another payload type (`im_enter_room_resp`).
+        let mut f = pb::WebcastPushFrame::decode(frame.as_slice()).unwrap_or_default();
+        f.payload_type = payload_type.to_owned();
+        f.encode_to_vec()
+    }
+
+    fn note(&self, batch: &Batch) {
+        self.room.note_pushed(
+            self.stream,
+            Via::Socket,
+            batch.unit,
+            batch.from,
+            batch.to,
+            batch.result.messages.len() as u64,
+        );
+    }
+
+    /// Handles one client message; returns the reply to send, if any, or why to end.
+    fn on_client(
+        &mut self,
+        msg: Message,
+        entered: &mut bool,
+    ) -> Result<Option<Vec<u8>>, &'static str> {
         let conn = self.conn;
         match msg {
             Message::Binary(bytes) => match ttlive_proto::decode_push_frame(&bytes) {
@@ -174,7 +267,12 @@ impl Conn<'_> {
                             enter_unique_id: m.enter_unique_id as u64,
                         });
                         *entered = true;
-                        return Some(push_frame(0, "im_enter_room_resp", Vec::new(), Vec::new()));
+                        return Ok(Some(push_frame(
+                            0,
+                            "im_enter_room_resp",
+                            Vec::new(),
+                            Vec::new(),
+                        )));
                     }
                     "hb" => {
                         let m = pb::HeartBeatMessage::decode(frame.payload.as_ref())
@@ -188,11 +286,12 @@ impl Conn<'_> {
                     "ack" => self.shared.record(ClientRecord::Ack {
                         conn,
                         log_id: frame.log_id as u64,
-                        payload: frame.payload.to_vec(),
+                        len: frame.payload.len(),
+                        payload: frame.payload[..frame.payload.len().min(MAX_ACK_PAYLOAD)].to_vec(),
                     }),
                     other => self.shared.record(ClientRecord::Frame {
                         conn,
-                        payload_type: other.to_owned(),
+                        payload_type: super::log::cap(other, 64).0,
                         len: bytes.len(),
                     }),
                 },
@@ -204,35 +303,307 @@ impl Conn<'_> {
             Message::Text(t) => self
                 .shared
                 .record(ClientRecord::Garbage { conn, len: t.len() }),
-            Message::Ping(_) => self.shared.record(ClientRecord::Ping { conn }),
+            Message::Ping(_) => {
+                // tungstenite answers with a pong itself and keeps at most one pending.
+                self.pings += 1;
+                if self.pings <= PINGS_LOGGED_PER_CONN {
+                    self.shared.record(ClientRecord::Ping { conn });
+                }
+                let now = Instant::now();
+                if now.duration_since(self.ping_window.0) >= Duration::from_secs(1) {
+                    self.ping_window = (now, 0);
+                }
+                self.ping_window.1 += 1;
+                if self.ping_window.1 > self.shared.limits.max_pings_per_sec {
+                    return Err(reason::PING_FLOOD);
+                }
+            }
             _ => {}
         }
-        None
+        Ok(None)
     }
 }
 
-/// Serves one accepted WebSocket until the client leaves, a fault ends it, or the stream ends.
-pub(crate) async fn serve<S>(shared: Arc<Shared>, io: S, gzip: bool, start: usize, direct: bool)
+impl Play {
+    fn new(
+        room: &Room,
+        phase: &StreamPhase,
+        params: &SocketParams,
+        pace_start: u64,
+    ) -> Option<Play> {
+        let resumed = params.cursor.and_then(|c| c.within(phase.stream));
+        match room.feed.as_ref()? {
+            Feed::Recorded(feed) => {
+                let next = (resumed.unwrap_or(pace_start) as usize).min(feed.frames.len());
+                Some(Play::Recorded {
+                    feed: feed.clone(),
+                    rewrite: room.rewrite(phase.stream, phase.room_id),
+                    next,
+                    base_t: feed.frames.get(next).map_or(0, |f| f.t_ms),
+                })
+            }
+            Feed::Generated { rate } => {
+                let now = room.seq_now(phase, *rate);
+                let backlog = (MAX_BACKLOG.as_secs_f64() * rate) as u64;
+                let next = resumed.map_or(now, |c| c.clamp(now.saturating_sub(backlog), now));
+                Some(Play::Generated {
+                    rate: *rate,
+                    key: room.stream_key(phase),
+                    next,
+                    last_frame: None,
+                })
+            }
+        }
+    }
+
+    /// When the next batch may go, given when the push started.
+    fn due(&self, shared: &Shared, push_start: Instant, phase: &StreamPhase) -> Option<Instant> {
+        match self {
+            Play::Recorded {
+                feed, next, base_t, ..
+            } => feed.frames.get(*next).map(|f| {
+                match shared.pace.scale(f.t_ms.saturating_sub(*base_t)) {
+                    Some(d) => push_start + d,
+                    None => push_start,
+                }
+            }),
+            Play::Generated {
+                rate,
+                next,
+                last_frame,
+                ..
+            } => {
+                let at = Instant::from_std(phase.started) + traffic::offset(*next, *rate);
+                let at = last_frame.map_or(at, |l| at.max(l + GENERATED_TICK));
+                // A stream that ended has nothing after its last message.
+                match phase.ended {
+                    Some(end) if at.into_std() >= end && !phase.live => None,
+                    _ => Some(at),
+                }
+            }
+        }
+    }
+
+    /// The next batch (recorded: the next frame; generated: every message that happened),
+    /// if there is one.
+    fn take(
+        &mut self,
+        conn_log_id: &mut dyn FnMut() -> u64,
+        room: &Room,
+        phase: &StreamPhase,
+    ) -> Option<Batch> {
+        match self {
+            Play::Recorded {
+                feed,
+                rewrite,
+                next,
+                ..
+            } => {
+                let i = *next;
+                let frame = feed.frames.get(i)?;
+                *next += 1;
+                let log_id = if frame.log_id != 0 {
+                    frame.log_id
+                } else {
+                    conn_log_id()
+                };
+                let (result, raw) = match &frame.result {
+                    Some(r) => {
+                        let mut r = r.clone();
+                        if let Some(rw) = rewrite {
+                            r.messages = rw.messages(feed, &r.messages);
+                        }
+                        (r, None)
+                    }
+                    None => (
+                        pb::ProtoMessageFetchResult::default(),
+                        Some(frame.raw.clone()),
+                    ),
+                };
+                Some(Batch {
+                    result,
+                    log_id,
+                    unit: Unit::Frames,
+                    from: i as u64,
+                    to: i as u64 + 1,
+                    raw,
+                    ends_stream: frame.ends_stream,
+                })
+            }
+            Play::Generated {
+                rate,
+                key,
+                next,
+                last_frame,
+            } => {
+                let upto = room.seq_now(phase, *rate).min(*next + MAX_BATCH);
+                if upto <= *next {
+                    // Nothing happened yet (woken early): wait for the next message.
+                    *last_frame = None;
+                    return None;
+                }
+                let from = *next;
+                *next = upto;
+                *last_frame = Some(Instant::now());
+                Some(Batch {
+                    result: pb::ProtoMessageFetchResult {
+                        messages: (from..upto)
+                            .map(|s| traffic::message(key, s, *rate))
+                            .collect(),
+                        ..Default::default()
+                    },
+                    log_id: conn_log_id(),
+                    unit: Unit::Seq,
+                    from,
+                    to: upto,
+                    raw: None,
+                    ends_stream: false,
+                })
+            }
+        }
+    }
+
+    /// The batch that ends the stream: for generated rooms, the messages still due before the
+    /// end, then the control message; for recorded ones the control message alone.
+    fn end_batch(
+        &mut self,
+        conn_log_id: &mut dyn FnMut() -> u64,
+        room: &Room,
+        phase: &StreamPhase,
+    ) -> Batch {
+        let action = phase.end_action;
+        match self {
+            Play::Recorded { feed, rewrite, .. } => {
+                let id = feed.end_msg_id(rewrite.as_ref());
+                Batch {
+                    result: pb::ProtoMessageFetchResult {
+                        messages: vec![end_message(id, phase.room_id, action)],
+                        ..Default::default()
+                    },
+                    log_id: conn_log_id(),
+                    unit: Unit::End,
+                    from: 0,
+                    to: 1,
+                    raw: None,
+                    ends_stream: true,
+                }
+            }
+            Play::Generated {
+                rate, key, next, ..
+            } => {
+                let end = room.seq_now(phase, *rate);
+                let from = (*next).min(end).max(end.saturating_sub(MAX_BATCH));
+                let mut messages: Vec<_> = (from..end)
+                    .map(|s| traffic::message(key, s, *rate))
+                    .collect();
+                messages.push(traffic::stream_end(key, end, *rate, action));
+                *next = end + 1;
+                Batch {
+                    result: pb::ProtoMessageFetchResult {
+                        messages,
+                        ..Default::default()
+                    },
+                    log_id: conn_log_id(),
+                    unit: Unit::Seq,
+                    from,
+                    to: end + 1,
+                    raw: None,
+                    ends_stream: true,
+                }
+            }
+        }
+    }
+
+    /// A history batch for the `im_enter_room_resp` (generated: the messages just before the
+    /// push position; recorded: the next frame).
+    fn enter_batch(
+        &mut self,
+        shared: &Shared,
+        conn_log_id: &mut dyn FnMut() -> u64,
+        room: &Room,
+        phase: &StreamPhase,
+    ) -> Option<Batch> {
+        match self {
+            Play::Generated {
+                rate, key, next, ..
+            } => {
+                let from = next.saturating_sub(shared.generated_history);
+                (from < *next).then(|| Batch {
+                    result: pb::ProtoMessageFetchResult {
+                        messages: (from..*next)
+                            .map(|s| traffic::message(key, s, *rate))
+                            .collect(),
+                        ..Default::default()
+                    },
+                    log_id: conn_log_id(),
+                    unit: Unit::Seq,
+                    from,
+                    to: *next,
+                    raw: None,
+                    ends_stream: false,
+                })
+            }
+            Play::Recorded { .. } => self
+                .take(conn_log_id, room, phase)
+                .filter(|b| b.raw.is_none()),
+        }
+    }
+}
+
+/// Keeps the room's open-socket count right however the task ends.
+struct OpenSocket<'a>(&'a Room);
+
+impl Drop for OpenSocket<'_> {
+    fn drop(&mut self) {
+        self.0.socket_closed();
+    }
+}
+
+/// Serves one accepted WebSocket.
+pub(crate) async fn serve<S>(shared: Arc<Shared>, io: S, room: Arc<Room>, params: SocketParams)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let conn_id = shared.next_conn.fetch_add(1, Ordering::Relaxed) + 1;
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_CLIENT_MESSAGE))
-        .max_frame_size(Some(MAX_CLIENT_MESSAGE));
+        .max_frame_size(Some(MAX_CLIENT_MESSAGE))
+        .max_write_buffer_size(MAX_WRITE_BUFFER);
     let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
-    let (mut sink, mut stream) = ws.split();
-    let start = start.min(shared.feed.frames.len());
+    let (sink, mut stream) = ws.split();
+    room.socket_opened();
+    let _open = OpenSocket(&room);
+    let mut phase_rx = room.watch();
+    let mut drop_rx = shared.drop_all.subscribe();
+    let phase = *phase_rx.borrow_and_update();
+    drop_rx.borrow_and_update();
+    // The stream this socket is on: the one its URL named, else the current one.
+    let my_stream = params.stream.unwrap_or(phase.stream);
+    let on_live_stream = phase.live && phase.stream == my_stream;
+    let mut play = Play::new(&room, &phase, &params, 0);
+    let start_unit = match &play {
+        Some(Play::Recorded { next, .. }) => *next as u64,
+        Some(Play::Generated { next, .. }) => *next,
+        None => 0,
+    };
     shared.record(ClientRecord::WsOpen {
         conn: conn_id,
-        start_frame: start,
-        gzip,
-        direct,
+        start_frame: usize::try_from(start_unit).unwrap_or(usize::MAX),
+        gzip: params.gzip,
+        direct: params.direct,
     });
     let faults = shared.fire(Stage::Socket);
     let stall = faults.contains(&Fault::Stall);
     let drop_after = faults.iter().find_map(|f| match f {
         Fault::DropAfterFrames(n) => Some(*n),
+        _ => None,
+    });
+    let close_after = faults.iter().find_map(|f| match f {
+        Fault::CloseAfterFrames(n) => Some(*n),
+        _ => None,
+    });
+    let ping_flood = faults.iter().find_map(|f| match f {
+        Fault::PingFlood { pings } => Some(*pings),
         _ => None,
     });
     let mut pre: Vec<Fault> = faults
@@ -256,26 +627,33 @@ where
     });
     tracing::debug!(
         conn = conn_id,
-        gzip,
-        start,
+        user = %room.unique_id,
+        gzip = params.gzip,
+        start_unit,
         stall,
         "fake server: websocket open"
     );
 
     let mut c = Conn {
         shared: &shared,
+        room: &room,
+        sink,
         conn: conn_id,
-        gzip,
+        gzip: params.gzip,
+        stream: my_stream,
         frames_sent: 0,
         next_log_id: 7_460_000_000_002_000_000 + conn_id * 100_000,
+        pings: 0,
+        ping_window: (Instant::now(), 0),
     };
-    let frames = &shared.feed.frames;
     let mut entered = false;
     let opened = Instant::now();
+    let mut last_client = opened;
     let mut push_start: Option<Instant> = None;
-    let mut next = start;
+    // A socket on a stream that is over gets its end at once.
+    let mut ending = !on_live_stream;
     let mut closing = false;
-    let base_t = frames.get(start).map_or(0, |f| f.t_ms);
+    let mut why = reason::CLIENT;
 
     loop {
         if drop_after.is_some_and(|n| c.frames_sent >= n) && !stall {
@@ -283,19 +661,29 @@ where
                 conn = conn_id,
                 "fake server: fault: dropping the connection"
             );
+            why = reason::FAULT;
             break;
+        }
+        if close_after.is_some_and(|n| c.frames_sent >= n) && !stall {
+            tracing::debug!(conn = conn_id, "fake server: fault: clean early close");
+            c.close(CloseCode::Normal, "bye").await;
+            why = reason::FAULT;
+            closing = true;
+        }
+        let phase = *phase_rx.borrow();
+        if phase.stream != my_stream || !phase.live {
+            ending = true;
         }
         // When may the push (or the next frame) go?
         let due: Option<Instant> = if stall || closing {
             None
         } else if let Some(ps) = push_start {
-            frames
-                .get(next)
-                .map(|f| match shared.pace.scale(f.t_ms.saturating_sub(base_t)) {
-                    Some(d) => ps + d,
-                    None => ps,
-                })
-        } else if entered {
+            if ending {
+                Some(Instant::now())
+            } else {
+                play.as_ref().and_then(|p| p.due(&shared, ps, &phase))
+            }
+        } else if entered || ending {
             Some(Instant::now())
         } else {
             Some(opened + shared.enter_room_timeout)
@@ -306,71 +694,146 @@ where
                 None => std::future::pending().await,
             }
         };
-        tokio::select! {
-            biased;
-            msg = stream.next() => match msg {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(m)) => {
-                    if let Some(reply) = c.on_client(m, &mut entered)
-                        && !stall
-                        && sink.send(Message::Binary(reply.into())).await.is_err()
-                    {
-                        break;
-                    }
+        let idle_at = last_client + shared.limits.ws_idle;
+        if !closing {
+            tokio::select! {
+                biased;
+                _ = drop_rx.changed() => {
+                    tracing::debug!(conn = conn_id, "fake server: dropping every socket");
+                    why = reason::DROPPED;
+                    break;
                 }
-            },
-            () = timer => {
-                if push_start.is_none() {
-                    push_start = Some(Instant::now());
-                    for f in pre.drain(..) {
-                        let close_reason = match &f {
-                            Fault::CloseFrame { reason } => Some(reason.clone()),
-                            _ => None,
-                        };
-                        let bytes = match f {
-                            Fault::MalformedFrame => b"\xff\xfe garbage, not a push frame \x00\x01".to_vec(),
-                            Fault::OversizedGzip { inflated_bytes } => oversized_gzip_frame(inflated_bytes),
-                            Fault::CloseFrame { ref reason } => close_push_frame(reason),
-                            _ => c.batch_frame(&stream_end_batch()),
-                        };
-                        if let Some(reason) = close_reason {
-                            tracing::debug!(conn = conn_id, %reason, "fake server: fault: close push frame");
-                            closing = true;
-                            if sink.send(Message::Binary(bytes.into())).await.is_ok() {
-                                let _ = sink.send(Message::Close(Some(CloseFrame {
-                                    code: CloseCode::Normal,
-                                    reason: "close".into(),
-                                }))).await;
+                msg = stream.next() => match msg {
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(m)) => {
+                        last_client = Instant::now();
+                        let was_entered = entered;
+                        match c.on_client(m, &mut entered) {
+                            Err(w) => {
+                                why = w;
+                                c.close(CloseCode::Policy, w).await;
+                                break;
                             }
-                            break;
-                        }
-                        let end = f == Fault::StreamEnd;
-                        if sink.send(Message::Binary(bytes.into())).await.is_err() {
-                            closing = true;
-                            break;
-                        }
-                        if end {
-                            closing = true;
-                            let _ = sink.send(Message::Close(Some(CloseFrame {
-                                code: CloseCode::Normal,
-                                reason: "stream ended".into(),
-                            }))).await;
-                            break;
+                            Ok(Some(mut reply)) if !stall => {
+                                if !was_entered && entered && shared.enter_room_resp_messages && !ending
+                                    && let Some(p) = play.as_mut()
+                                {
+                                    let phase = *phase_rx.borrow();
+                                    let mut next_id = || { c.next_log_id += 1; c.next_log_id };
+                                    if let Some(mut b) = p.enter_batch(&shared, &mut next_id, &room, &phase) {
+                                        reply = c.encode(&mut b, "im_enter_room_resp");
+                                        c.note(&b);
+                                    }
+                                }
+                                if let Err(w) = c.send(Message::Binary(reply.into())).await {
+                                    why = w;
+                                    break;
+                                }
+                            }
+                            Ok(_) => {}
                         }
                     }
-                } else if let Some(frame) = frames.get(next) {
-                    let bytes = c.encode(next, frame);
-                    next += 1;
-                    if sink.send(Message::Binary(bytes.into())).await.is_err() {
-                        break;
-                    }
-                    c.frames_sent += 1;
-                    if frame.ends_stream {
+                },
+                _ = phase_rx.changed() => {}
+                () = sleep_until(idle_at) => {
+                    tracing::debug!(conn = conn_id, "fake server: idle client, closing");
+                    why = reason::IDLE;
+                    c.close(CloseCode::Away, "idle").await;
+                    break;
+                }
+                () = timer => {
+                    if push_start.is_none() {
+                        push_start = Some(Instant::now());
+                        if let Some(n) = ping_flood {
+                            tracing::debug!(conn = conn_id, n, "fake server: fault: ping flood");
+                            for i in 0..n {
+                                let payload = Bytes::copy_from_slice(&(i as u64).to_be_bytes());
+                                if let Err(w) = c.send(Message::Ping(payload)).await {
+                                    why = w;
+                                    closing = true;
+                                    break;
+                                }
+                            }
+                        }
+                        for f in pre.drain(..) {
+                            let close_reason = match &f {
+                                Fault::CloseFrame { reason } => Some(reason.clone()),
+                                _ => None,
+                            };
+                            let bytes = match f {
+                                Fault::MalformedFrame => b"\xff\xfe garbage, not a push frame \x00\x01".to_vec(),
+                                Fault::OversizedGzip { inflated_bytes } => oversized_gzip_frame(inflated_bytes),
+                                Fault::CloseFrame { ref reason } => close_push_frame(reason),
+                                _ => {
+                                    let id = c.log_id();
+                                    let mut b = Batch {
+                                        result: pb::ProtoMessageFetchResult {
+                                            messages: vec![end_message(7_460_000_000_009_999_999, phase.room_id, 3)],
+                                            ..Default::default()
+                                        },
+                                        log_id: id,
+                                        unit: Unit::End,
+                                        from: 0,
+                                        to: 0,
+                                        raw: None,
+                                        ends_stream: true,
+                                    };
+                                    c.encode(&mut b, "msg")
+                                }
+                            };
+                            why = reason::FAULT;
+                            if let Some(reason) = close_reason {
+                                tracing::debug!(conn = conn_id, %reason, "fake server: fault: close push frame");
+                                closing = true;
+                                if c.send(Message::Binary(bytes.into())).await.is_ok() {
+                                    c.close(CloseCode::Normal, "close").await;
+                                }
+                                break;
+                            }
+                            let end = f == Fault::StreamEnd;
+                            if c.send(Message::Binary(bytes.into())).await.is_err() {
+                                closing = true;
+                                break;
+                            }
+                            if end {
+                                closing = true;
+                                c.close(CloseCode::Normal, "stream ended").await;
+                                break;
+                            }
+                        }
+                        if !closing {
+                            why = reason::CLIENT;
+                        }
+                    } else if ending {
+                        if let Some(p) = play.as_mut() {
+                            let phase = *phase_rx.borrow();
+                            let mut next_id = || { c.next_log_id += 1; c.next_log_id };
+                            let mut b = p.end_batch(&mut next_id, &room, &phase);
+                            let bytes = c.encode(&mut b, "msg");
+                            if c.send(Message::Binary(bytes.into())).await.is_ok() {
+                                c.note(&b);
+                                c.frames_sent += 1;
+                            }
+                        }
+                        c.close(CloseCode::Normal, "stream ended").await;
+                        why = reason::STREAM_END;
                         closing = true;
-                        let _ = sink.send(Message::Close(Some(CloseFrame {
-                            code: CloseCode::Normal,
-                            reason: "stream ended".into(),
-                        }))).await;
+                    } else if let Some(p) = play.as_mut() {
+                        let mut next_id = || { c.next_log_id += 1; c.next_log_id };
+                        if let Some(mut b) = p.take(&mut next_id, &room, &phase) {
+                            let bytes = c.encode(&mut b, "msg");
+                            if let Err(w) = c.send(Message::Binary(bytes.into())).await {
+                                why = w;
+                                break;
+                            }
+                            c.note(&b);
+                            c.frames_sent += 1;
+                            if b.ends_stream {
+                                closing = true;
+                                why = reason::STREAM_END;
+                                c.close(CloseCode::Normal, "stream ended").await;
+                            }
+                        }
                     }
                 }
             }
@@ -382,7 +845,9 @@ where
                 if matches!(m, Message::Close(_)) {
                     break;
                 }
-                let _ = c.on_client(m, &mut entered);
+                if c.on_client(m, &mut entered).is_err() {
+                    break;
+                }
             }
             break;
         }
@@ -390,10 +855,13 @@ where
     shared.record(ClientRecord::WsClosed {
         conn: conn_id,
         frames_sent: c.frames_sent,
+        pings: c.pings,
+        reason: why.to_owned(),
     });
     tracing::debug!(
         conn = conn_id,
         frames = c.frames_sent,
+        why,
         "fake server: websocket closed"
     );
 }
