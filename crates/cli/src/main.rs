@@ -146,24 +146,7 @@ enum Command {
         files: Vec<PathBuf>,
     },
     /// Run the fake TikTok server (web routes, sign routes, push WebSocket) on 127.0.0.1.
-    ServeFake {
-        /// Port (0 = any free port).
-        #[arg(long, default_value_t = 0)]
-        port: u16,
-        /// The live user it serves.
-        #[arg(long, default_value = "fakeuser")]
-        user: String,
-        /// A recording to play (default: the built-in demo recording).
-        #[arg(long)]
-        recording: Option<PathBuf>,
-        /// Playback speed (`instant`, `realtime`, or a factor like `4`).
-        #[arg(long, default_value = "realtime")]
-        pace: String,
-        /// Send no history messages in the sign-fetch result (every event then comes over the
-        /// push WebSocket).
-        #[arg(long)]
-        no_history: bool,
-    },
+    ServeFake(ServeFakeArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -303,13 +286,7 @@ async fn run(command: Command) -> u8 {
         Command::Check { user, conn } => check(&user, &conn).await,
         Command::RoomInfo { user, conn } => room_info(&user, &conn).await,
         Command::Gifts { user, json, conn } => gifts(&user, json, &conn).await,
-        Command::ServeFake {
-            port,
-            user,
-            recording,
-            pace,
-            no_history,
-        } => serve_fake(port, &user, recording, &pace, !no_history).await,
+        Command::ServeFake(args) => serve_fake(args).await,
         Command::Decode { .. } => EXIT_USAGE,
     }
 }
@@ -782,19 +759,83 @@ async fn gifts(user: &str, json: bool, conn: &ConnArgs) -> u8 {
     }
 }
 
-async fn serve_fake(
+/// `serve-fake`: the fake TikTok server on loopback.
+#[derive(Args, Debug, Clone)]
+struct ServeFakeArgs {
+    /// Port (0 = any free port).
+    #[arg(long, default_value_t = 0)]
     port: u16,
-    user: &str,
+    /// The live user that plays the recording (none when `--rooms` is given, unless named).
+    #[arg(long)]
+    user: Option<String>,
+    /// A recording to play (default: the built-in demo recording).
+    #[arg(long)]
     recording: Option<PathBuf>,
-    pace: &str,
-    history: bool,
-) -> u8 {
-    let Some(pace) = Pace::parse(pace) else {
+    /// Playback speed of the recording (`instant`, `realtime`, or a factor like `4`).
+    #[arg(long, default_value = "realtime")]
+    pace: String,
+    /// Send no history messages in the sign-fetch result (every event then comes over the
+    /// push WebSocket).
+    #[arg(long)]
+    no_history: bool,
+    /// Also serve N numbered rooms, `room0000`…, each pushing generated traffic with its own
+    /// room id and msg ids.
+    #[arg(long, default_value_t = 0)]
+    rooms: usize,
+    /// Messages per second each numbered room pushes.
+    #[arg(long, default_value_t = 10.0)]
+    rate: f64,
+    /// A schedule entry, e.g. `room0003=offline:30s,live:60s,end,offline:20s,live` or
+    /// `room0010..room0019=live:2m,offline:30s,loop` or `*=live` (repeatable).
+    #[arg(long)]
+    schedule: Vec<String>,
+    /// A file of schedule entries, one per line (`#` comments).
+    #[arg(long)]
+    schedule_file: Option<PathBuf>,
+    /// Also run a sign server of this name on a port of its own (repeatable); its URL is
+    /// printed, and `POST /_fake/signers/NAME/down|up` toggles it.
+    #[arg(long)]
+    sign_server: Vec<String>,
+}
+
+async fn serve_fake(args: ServeFakeArgs) -> u8 {
+    use ttlive_source_mock::{ScheduleSet, UserState};
+    let Some(pace) = Pace::parse(&args.pace) else {
         eprintln!("error: --pace must be instant, realtime or a factor like 4");
         return EXIT_USAGE;
     };
-    let recording = match recording {
-        Some(path) => match ttlive_source_mock::Recording::open(&path) {
+    if !(args.rate.is_finite() && args.rate > 0.0) {
+        eprintln!("error: --rate must be a positive number of messages per second");
+        return EXIT_USAGE;
+    }
+    let mut schedules = ScheduleSet::new();
+    for (i, entry) in args.schedule.iter().enumerate() {
+        match ScheduleSet::parse(entry) {
+            Ok(set) => schedules.extend(set),
+            Err(e) => {
+                eprintln!("error: --schedule #{}: {e}", i + 1);
+                return EXIT_USAGE;
+            }
+        }
+    }
+    if let Some(path) = &args.schedule_file {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {}: {e}", path.display());
+                return EXIT_IO_ERROR;
+            }
+        };
+        match ScheduleSet::parse(&text) {
+            Ok(set) => schedules.extend(set),
+            Err(e) => {
+                eprintln!("error: {}: {e}", path.display());
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let recording = match &args.recording {
+        Some(path) => match ttlive_source_mock::Recording::open(path) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {}: {e}", path.display());
@@ -803,15 +844,26 @@ async fn serve_fake(
         },
         None => ttlive_source_mock::demo_recording(),
     };
-    let server = match FakeServer::builder()
-        .user(user, ttlive_source_mock::UserState::Live)
+    let user = match (&args.user, args.rooms) {
+        (Some(u), _) => Some(u.clone()),
+        (None, 0) => Some("fakeuser".to_owned()),
+        (None, _) => None,
+    };
+    let mut builder = FakeServer::builder()
         .recording(recording)
         .pace(pace)
-        .history(history)
-        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
-        .start()
-        .await
-    {
+        .history(!args.no_history)
+        .rooms(args.rooms)
+        .rate(args.rate)
+        .schedules(schedules)
+        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], args.port)));
+    if let Some(u) = &user {
+        builder = builder.user(u, UserState::Live);
+    }
+    for name in &args.sign_server {
+        builder = builder.sign_server(name);
+    }
+    let server = match builder.start().await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: cannot start the fake server: {e}");
@@ -820,9 +872,21 @@ async fn serve_fake(
     };
     let base = server.base_url();
     println!("{base}");
+    for name in &args.sign_server {
+        if let Some(url) = server.sign_url(name) {
+            println!("sign-server {name} {url}");
+        }
+    }
+    let who = match (&user, args.rooms) {
+        (Some(u), 0) => format!("@{u}"),
+        (Some(u), n) => format!("@{u} and {n} rooms (room0000…) at {} msg/s", args.rate),
+        (None, n) => format!("{n} rooms (room0000…) at {} msg/s", args.rate),
+    };
+    let example = user.clone().unwrap_or_else(|| "room0000".to_owned());
     eprintln!(
-        "fake TikTok serving @{user} at {base} (web, webcast and sign routes, push WebSocket); \
-         try: tiktok-live watch {user} --web-url {base} --webcast-url {base} --sign-url {base}\n\
+        "fake TikTok serving {who} at {base} (web, webcast and sign routes, push WebSocket; \
+         stats at {base}/_fake/stats); try: tiktok-live watch {example} --web-url {base} \
+         --webcast-url {base} --sign-url {base}\n\
          Ctrl-C stops it."
     );
     let _ = tokio::signal::ctrl_c().await;

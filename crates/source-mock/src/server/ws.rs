@@ -444,7 +444,9 @@ impl Play {
                 }
                 let from = *next;
                 *next = upto;
-                *last_frame = Some(Instant::now());
+                // Behind (a resumed cursor, or a rate past MAX_BATCH a tick): send on at once.
+                let behind = upto < room.seq_now(phase, *rate);
+                *last_frame = (!behind).then(Instant::now);
                 Some(Batch {
                     result: pb::ProtoMessageFetchResult {
                         messages: (from..upto)
