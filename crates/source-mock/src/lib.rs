@@ -110,6 +110,7 @@
 
 mod demo;
 mod pace;
+mod proxy;
 pub mod recording;
 mod replay;
 mod server;
@@ -119,6 +120,7 @@ pub use demo::{
     DEMO_UNIQUE_ID, demo_gift_catalogue, demo_recording, generate_demo_recording,
 };
 pub use pace::Pace;
+pub use proxy::{LoggingProxy, ProxyProtocol, ProxyRecord};
 pub use recording::{
     FORMAT_NAME, FORMAT_VERSION, Header, Recording, RecordingError, RecordingReader,
     RecordingWriter, Unit, UnitKind,
