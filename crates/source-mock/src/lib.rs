@@ -84,28 +84,78 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `GET /@{uid}/live` | HTML with the one-line `SIGI_STATE` script (status 2 live, 4 offline, no `LiveRoom` for unknown users) |
-//! | `GET /api-live/user/room[/]?uniqueId=` | `{statusCode, message, data:{user, liveRoom, stats}}`; unknown: `message:"user_not_found"` |
-//! | `GET /webcast/room/info/?room_id=` | `{status_code:0, data:{status, owner, …}}` |
-//! | `GET /webcast/room/check_alive/?room_ids=` | `{data:[{alive, room_id}]}` |
+//! | `GET /@{uid}/live` | HTML with the one-line `SIGI_STATE` script (status 2 live, 4 offline, no `LiveRoom` for unknown users); [`Fault::AntiBotPage`]: a small page without it |
+//! | `GET /api-live/user/room[/]?uniqueId=` | `{statusCode, message, data:{user, liveRoom, stats}}`; unknown: `statusCode` 19881007, `message:"user_not_found"` |
+//! | `GET /webcast/room/info/?room_id=` | `{status_code:0, data:{status, owner, …}}` (status 2 only for a live stream's room id) |
+//! | `GET /webcast/room/check_alive/?room_ids=a,b,…` | `{data:[{alive, room_id, room_id_str}]}`, one entry per id (up to 1,000) |
 //! | `GET /webcast/gift/list/` | the demo gift catalogue |
 //! | `GET /webcast/rooms/{room_id}/connect`, `GET /webcast/fetch?room_id=` | protobuf `ProtoMessageFetchResult` (cursor, internal_ext, `push_server` = this server, `route_params`, `is_first`, the history), headers `X-Set-TT-Cookie: ttwid=…; tt-target-idc=useast2a`, `X-Room-Id`, `X-Request-Id`, `X-Agent-Id` |
 //! | `GET /webcast/anchors/{uid}/room_id`, `GET /webcast/room_id?uniqueId=` | `{code, message, ok, routes_attempted, is_live, room_id}` |
 //! | `POST /tiktok/sign_url`, `POST /webcast/sign_url` | a fake signed URL with `msToken` |
-//! | `GET /webcast/im/ws_proxy/ws_reuse_supplement/` (any upgrade request) | the push WebSocket |
+//! | `GET /webcast/im/fetch/?room_id=&cursor=` | polling: the messages after the cursor |
+//! | `GET /webcast/im/ws_proxy/ws_reuse_supplement/` (any upgrade request) | the push WebSocket of the URL's `room_id` |
+//! | `GET /ws-fallback/` (upgrade) | refused: HTTP 200, `Handshake-Msg: illegal app_id` ([`SignBehaviour::WsFallback`]) |
+//! | `GET /_fake/stats`, `GET /_fake/rooms/{user}/pushed` | JSON: routes, rooms, log counters; a room's pushed msg ids |
+//! | `POST /_fake/drop-all`, `POST /_fake/rooms/{user}/live\|end\|suspend`, `POST /_fake/signers/{name}/up\|down` | controls, for a test in another process |
 //!
 //! API keys (`X-Api-Key`, `apiKey`, `x-jwt-key`) are accepted and not required. The
 //! WebSocket waits for `im_enter_room` (up to [`FakeServerBuilder::enter_room_timeout`]),
-//! answers it with `im_enter_room_resp`, then pushes the recording's frames, re-encoded for
+//! answers it with `im_enter_room_resp` (empty, or with the first batch and `need_ack` under
+//! [`FakeServerBuilder::enter_room_resp_messages`]), then pushes the room's frames, encoded for
 //! this client: gzip plus the `compress_type=gzip` header when the URL asked `compress=gzip`,
-//! raw protobuf and no header otherwise; `need_ack`, the recorded log ids, and a cursor of the
-//! server's own (`…_n-<next frame>`). A URL (or sign request) carrying such a cursor resumes
-//! with the frame after it; without one the push starts from the beginning. Heartbeats, acks and
-//! client pings are accepted and logged; the server never pings. A batch holding a stream end
-//! (control action 3 or 4) is followed by a close. Faults: see [`Fault`] and [`Trigger`].
+//! raw protobuf and no header otherwise; `need_ack`, log ids, and a cursor of the server's own
+//! (`…_s-<stream>_n-<next>`). A URL (or sign request) carrying such a cursor resumes after it;
+//! without one a recording starts from the beginning and generated traffic from now.
+//! Heartbeats, acks and client pings are accepted and logged; the server never pings (but see
+//! [`Fault::PingFlood`]). A batch holding a stream end (control action 3 or 4) is followed by a
+//! close. Faults: see [`Fault`] and [`Trigger`].
 //!
-//! `examples/serve_fake.rs` runs it from the command line; `scripts/peer-check.sh` (workspace
-//! root) proves that the real Node and Python clients accept it.
+//! ## Many rooms, streams and schedules
+//!
+//! Every user is a room. [`FakeServerBuilder::rooms`]`(n)` adds `room0000`… (see
+//! [`numbered_room`]) pushing generated traffic (chats, likes, joins, follows, gifts with
+//! streaks, viewer counts; invented users) at [`FakeServerBuilder::rate`] messages per second,
+//! each message's id naming its room, stream and sequence number ([`msg_id`], [`MsgIdParts`]).
+//! Users added with [`FakeServerBuilder::user`] play the recording; the first live one as it
+//! is, every other one (and every later stream) with rewritten msg ids and its own room id.
+//!
+//! Each time a room goes live it starts a new stream with a new room id, as TikTok does; each
+//! time a stream ends (a [`Schedule`], [`FakeServer::end_stream`], `POST /_fake/rooms/…/end`)
+//! its sockets get a `WebcastControlMessage` and a close, and the user is offline (status 4)
+//! until it goes live again. Schedules are written `room0003=offline:30s,live:60s,end,live`;
+//! see [`ScheduleSet`] for the syntax.
+//!
+//! What a test reads: [`FakeServer::room_stats`] (sockets open now and ever, messages pushed,
+//! streams), [`FakeServer::pushed_msg_ids`] (every msg id a room delivered, to assert exact
+//! delivery), [`FakeServer::route_stats`] (requests per route per second, to assert a client's
+//! request budget), [`FakeServer::client_log`] and [`FakeServer::log_stats`].
+//!
+//! ## Sign servers
+//!
+//! The main port is the `primary` sign server; [`FakeServerBuilder::sign_server`] adds more,
+//! each on a port of its own serving the same rooms. [`FakeServer::set_sign_server_up`] takes
+//! one down (an extra one's port refuses connections; the primary answers 503) and back up;
+//! [`FakeServer::set_sign_behaviour`] makes one hand out a `ws-fallback` push URL or an
+//! untrusted push host ([`SignBehaviour`]).
+//!
+//! ## Bounded under abuse
+//!
+//! The client log is a ring of [`DEFAULT_LOG_RECORDS`] records and about [`DEFAULT_LOG_BYTES`]
+//! bytes (what it drops is counted, [`LogStats`]); a request keeps at most [`MAX_PATH`],
+//! [`MAX_QUERY`] and [`MAX_HEADER_VALUE`] bytes, an ack [`MAX_ACK_PAYLOAD`], and only the first
+//! [`PINGS_LOGGED_PER_CONN`] pings of a socket are logged. An HTTP connection that takes longer
+//! than 10 s to send its headers (or idles that long between requests) is closed; a push socket
+//! whose client sends nothing for 60 s is closed, one whose client pings more than 1,000 times a
+//! second is closed, and one whose client does not read a frame within 10 s is dropped (each
+//! settable on the builder). Connection tasks leave the task list as they end.
+//!
+//! [`LoggingProxy`] is an HTTP and SOCKS5 proxy for tests that logs which hosts pass through it
+//! (and refuses any that is not loopback).
+//!
+//! `tiktok-live serve-fake` runs it from the command line (`--rooms`, `--rate`, `--schedule`,
+//! `--schedule-file`, `--sign-server`); `examples/fake_load.rs` measures it under 1,000 rooms;
+//! `scripts/peer-check.sh` (workspace root) proves that the real Node and Python clients accept
+//! it.
 #![warn(missing_docs)]
 
 mod demo;

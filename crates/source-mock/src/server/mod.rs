@@ -320,7 +320,7 @@ impl FakeServerBuilder {
         self
     }
 
-    /// Adds schedule entries (see [`schedule`](crate::server::schedule) for the syntax). A
+    /// Adds schedule entries (see [`ScheduleSet`] for the syntax). A
     /// user without an entry keeps the state it was given.
     pub fn schedules(mut self, set: ScheduleSet) -> Self {
         self.schedules.extend(set);

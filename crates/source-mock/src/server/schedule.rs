@@ -1,34 +1,6 @@
 //! Room schedules: when a fake room is live, when its stream ends, when it comes back.
 //!
-//! # Syntax
-//!
-//! One entry names its rooms and their phases:
-//!
-//! ```text
-//! ENTRY   := TARGET '=' PHASE (',' PHASE)* [',' 'loop']
-//! TARGET  := USER                      one user, e.g. room0003 or fakeuser
-//!          | USER '..' USER            a range of numbered users, e.g. room0010..room0019
-//!          | '*'                       every room that no other entry names
-//! PHASE   := 'live' [':' DURATION]     streaming (a new stream, with a new room id, when the
-//!                                      room was not live before)
-//!          | 'offline' [':' DURATION]  not live: status 4 everywhere
-//!          | 'end'                     the stream ends now (WebcastControlMessage action 3,
-//!                                      then the socket closes); the room is offline after it
-//!          | 'suspend'                 the same with action 4 (suspended by the platform)
-//! DURATION:= a number and a unit: 500ms, 30s, 1.5m, 2h
-//! ```
-//!
-//! Phases run in order from the moment the server starts. A live phase followed by an offline
-//! one ends the stream as `end` does. The last phase may go without a duration (it then lasts
-//! forever); every other `live` and `offline` phase needs one. A final `loop` starts the list
-//! again after its last phase (which then needs a duration). Several entries are separated by
-//! `;` on one line or given one per line (a schedule file; `#` starts a comment).
-//!
-//! ```text
-//! room0003=offline:30s,live:60s,end,offline:20s,live
-//! room0010..room0019=live:2m,offline:30s,loop
-//! *=live
-//! ```
+//! The syntax is documented on [`ScheduleSet`].
 
 use std::time::Duration;
 
@@ -117,7 +89,7 @@ impl Phase {
     }
 }
 
-/// What a room does over time: see the [module docs](self) for the syntax.
+/// What a room does over time: see [`ScheduleSet`] for the syntax.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
     phases: Vec<Phase>,
@@ -334,7 +306,37 @@ fn validate(phases: &[Phase], looped: bool, line: usize) -> Result<(), ScheduleE
     Ok(())
 }
 
-/// A set of schedule entries: which rooms follow which schedule.
+/// A set of schedule entries: which rooms follow which [`Schedule`].
+///
+/// # Syntax
+///
+/// One entry names its rooms and their phases:
+///
+/// ```text
+/// ENTRY   := TARGET '=' PHASE (',' PHASE)* [',' 'loop']
+/// TARGET  := USER                      one user, e.g. room0003 or fakeuser
+///          | USER '..' USER            a range of numbered users, e.g. room0010..room0019
+///          | '*'                       every room that no other entry names
+/// PHASE   := 'live' [':' DURATION]     streaming (a new stream, with a new room id, when the
+///                                      room was not live before)
+///          | 'offline' [':' DURATION]  not live: status 4 everywhere
+///          | 'end'                     the stream ends now (WebcastControlMessage action 3,
+///                                      then the socket closes); the room is offline after it
+///          | 'suspend'                 the same with action 4 (suspended by the platform)
+/// DURATION:= a number and a unit: 500ms, 30s, 1.5m, 2h
+/// ```
+///
+/// Phases run in order from the moment the server starts. A live phase followed by an offline
+/// one ends the stream as `end` does. The last phase may go without a duration (it then lasts
+/// forever); every other `live` and `offline` phase needs one. A final `loop` starts the list
+/// again after its last phase (which then needs a duration). Several entries are separated by
+/// `;` on one line or given one per line (a schedule file; `#` starts a comment).
+///
+/// ```text
+/// room0003=offline:30s,live:60s,end,offline:20s,live
+/// room0010..room0019=live:2m,offline:30s,loop
+/// *=live
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScheduleSet {
     entries: Vec<(Target, Schedule)>,
