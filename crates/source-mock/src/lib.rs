@@ -143,8 +143,8 @@
 //! The client log is a ring of [`DEFAULT_LOG_RECORDS`] records and about [`DEFAULT_LOG_BYTES`]
 //! bytes (what it drops is counted, [`LogStats`]); a request keeps at most [`MAX_PATH`],
 //! [`MAX_QUERY`] and [`MAX_HEADER_VALUE`] bytes, an ack [`MAX_ACK_PAYLOAD`], and only the first
-//! [`PINGS_LOGGED_PER_CONN`] pings of a socket are logged. An HTTP connection that takes longer
-//! than 10 s to send its headers (or idles that long between requests) is closed; a push socket
+//! [`PINGS_LOGGED_PER_CONN`] pings of a socket are logged. Each HTTP connection serves one
+//! request, and one that takes longer than 10 s to send its headers is closed; a push socket
 //! whose client sends nothing for 60 s is closed, one whose client pings more than 1,000 times a
 //! second is closed, and one whose client does not read a frame within 10 s is dropped (each
 //! settable on the builder). Connection tasks leave the task list as they end.

@@ -275,3 +275,63 @@ async fn numbered_rooms_get_more_digits_past_ten_thousand() {
     assert_eq!(numbered_room(9999, 10_000), "room9999");
     assert_eq!(numbered_room(42, 10_001), "room00042");
 }
+
+#[tokio::test]
+async fn a_room_without_traffic_still_ends_cleanly() {
+    let s = FakeServer::builder()
+        .rooms(1)
+        .rate(0.0)
+        .start()
+        .await
+        .unwrap();
+    let mut f = Follower::open(&s, s.room_id("room0000")).await;
+    f.read_until(Instant::now() + Duration::from_millis(300))
+        .await;
+    assert!(f.ids.is_empty() && !f.closed);
+    assert!(s.end_stream("room0000", 3).unwrap());
+    f.read_until(Instant::now() + Duration::from_secs(5)).await;
+    assert!(f.closed && f.ends == vec![3]);
+    assert_eq!(s.pushed_msg_ids("room0000"), f.distinct_sorted());
+}
+
+#[tokio::test]
+async fn polling_a_numbered_room_hands_out_every_message_once_in_order() {
+    use prost::Message as _;
+    let s = FakeServer::builder()
+        .rooms(1)
+        .rate(100.0)
+        .start()
+        .await
+        .unwrap();
+    let room = s.room_id("room0000");
+    let client = http_client();
+    let mut cursor = String::new();
+    let mut seqs = Vec::new();
+    for _ in 0..8 {
+        let body = client
+            .get(format!(
+                "{}/webcast/im/fetch/?room_id={room}&cursor={cursor}",
+                s.base_url()
+            ))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let r = ttlive_proto::webcast::ProtoMessageFetchResult::decode(body).unwrap();
+        seqs.extend(
+            r.messages
+                .iter()
+                .map(|m| MsgIdParts::of(m.msg_id as u64).unwrap().seq),
+        );
+        cursor = r.cursor;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seqs.len() > 50, "{}", seqs.len());
+    assert_eq!(
+        seqs,
+        (seqs[0]..seqs[0] + seqs.len() as u64).collect::<Vec<_>>()
+    );
+    assert_eq!(s.route("im/fetch").total, 8);
+}

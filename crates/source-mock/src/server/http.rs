@@ -86,8 +86,9 @@ pub(crate) async fn accept_loop(listener: TcpListener, shared: Weak<Shared>, sig
                 let shared = shared2.clone();
                 async move { Ok::<_, Infallible>(handle(shared, req, conn).await) }
             });
-            // The header timeout also bounds the wait for the next request on a kept-alive
-            // connection, so idle and slowloris connections both end after `idle`.
+            // Every answer but an upgrade says `Connection: close` (see `handle`), so no
+            // kept-alive connection sits idle and a client's pool never races the server closing
+            // one. The header timeout ends idle and slowloris connections after `idle`.
             if let Err(e) = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(idle)
@@ -251,7 +252,16 @@ fn http_record(req: &Request<Incoming>) -> HttpRecord {
     }
 }
 
-async fn handle(shared: Arc<Shared>, mut req: Request<Incoming>, conn: Conn) -> Resp {
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>, conn: Conn) -> Resp {
+    let mut resp = route(shared, req, conn).await;
+    if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
+        resp.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
+}
+
+async fn route(shared: Arc<Shared>, mut req: Request<Incoming>, conn: Conn) -> Resp {
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
     let is_upgrade = req

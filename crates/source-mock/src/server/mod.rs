@@ -83,8 +83,7 @@ impl ScriptFrame {
 /// The limits that keep the server bounded under abuse.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
-    /// Time to read a request's headers, and the most a kept-alive connection may sit idle
-    /// between requests.
+    /// Time to read a connection's request headers.
     pub(crate) http_idle: Duration,
     /// A push socket whose client sends nothing for this long is closed.
     pub(crate) ws_idle: Duration,
@@ -407,8 +406,9 @@ impl FakeServerBuilder {
         self
     }
 
-    /// How long an HTTP connection may take to send a request's headers, or sit idle between
-    /// requests, before it is closed (default 10 s; slowloris connections end here).
+    /// How long an HTTP connection may take to send its request's headers before it is closed
+    /// (default 10 s; idle and slowloris connections end here). Each connection serves one
+    /// request (`Connection: close`), the WebSocket upgrade included.
     pub fn http_idle_timeout(mut self, timeout: Duration) -> Self {
         self.limits.http_idle = timeout;
         self

@@ -194,7 +194,7 @@ fn common(method: &str, id: u64, key: &StreamKey, at_ms: i64) -> Option<pb::Comm
 /// Generated message `seq` of the stream `key`, created at `key.started_ms + seq / rate`.
 pub(crate) fn message(key: &StreamKey, seq: u64, rate: f64) -> pb::BaseProtoMessage {
     let id = msg_id(key.index, key.stream, seq);
-    let at_ms = key.started_ms + offset(seq, rate).as_millis() as i64;
+    let at_ms = at_ms(key, seq, rate);
     let block = seq / 10;
     let bh = mix(id - seq % 10);
     let h = mix(id);
@@ -373,6 +373,12 @@ pub(crate) fn stream_end(
             ..Default::default()
         },
     )
+}
+
+/// `create_time` of message `seq` (ms since the epoch).
+fn at_ms(key: &StreamKey, seq: u64, rate: f64) -> i64 {
+    let offset = i64::try_from(offset(seq, rate).as_millis()).unwrap_or(i64::MAX);
+    key.started_ms.saturating_add(offset)
 }
 
 /// When message `seq` happens, after the stream's start.

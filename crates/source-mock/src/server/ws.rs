@@ -313,7 +313,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 if now.duration_since(self.ping_window.0) >= Duration::from_secs(1) {
                     self.ping_window = (now, 0);
                 }
-                self.ping_window.1 += 1;
+                self.ping_window.1 = self.ping_window.1.saturating_add(1);
                 if self.ping_window.1 > self.shared.limits.max_pings_per_sec {
                     return Err(reason::PING_FLOOD);
                 }
@@ -325,16 +325,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
 }
 
 impl Play {
-    fn new(
-        room: &Room,
-        phase: &StreamPhase,
-        params: &SocketParams,
-        pace_start: u64,
-    ) -> Option<Play> {
+    fn new(room: &Room, phase: &StreamPhase, params: &SocketParams) -> Option<Play> {
         let resumed = params.cursor.and_then(|c| c.within(phase.stream));
         match room.feed.as_ref()? {
             Feed::Recorded(feed) => {
-                let next = (resumed.unwrap_or(pace_start) as usize).min(feed.frames.len());
+                let next = usize::try_from(resumed.unwrap_or(0))
+                    .unwrap_or(usize::MAX)
+                    .min(feed.frames.len());
                 Some(Play::Recorded {
                     feed: feed.clone(),
                     rewrite: room.rewrite(phase.stream, phase.room_id),
@@ -373,7 +370,9 @@ impl Play {
                 last_frame,
                 ..
             } => {
-                let at = Instant::from_std(phase.started) + traffic::offset(*next, *rate);
+                // No rate (or a time past any clock): nothing more comes.
+                let at =
+                    Instant::from_std(phase.started).checked_add(traffic::offset(*next, *rate))?;
                 let at = last_frame.map_or(at, |l| at.max(l + GENERATED_TICK));
                 // A stream that ended has nothing after its last message.
                 match phase.ended {
@@ -582,7 +581,7 @@ where
     // The stream this socket is on: the one its URL named, else the current one.
     let my_stream = params.stream.unwrap_or(phase.stream);
     let on_live_stream = phase.live && phase.stream == my_stream;
-    let mut play = Play::new(&room, &phase, &params, 0);
+    let mut play = Play::new(&room, &phase, &params);
     let start_unit = match &play {
         Some(Play::Recorded { next, .. }) => *next as u64,
         Some(Play::Generated { next, .. }) => *next,
