@@ -573,7 +573,7 @@ where
     let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
     let (sink, mut stream) = ws.split();
     room.socket_opened();
-    let _open = OpenSocket(&room);
+    let open = OpenSocket(&room);
     let mut phase_rx = room.watch();
     let mut drop_rx = shared.drop_all.subscribe();
     let phase = *phase_rx.borrow_and_update();
@@ -853,6 +853,8 @@ where
             break;
         }
     }
+    // The room counts the socket closed before the log says so.
+    drop(open);
     shared.record(ClientRecord::WsClosed {
         conn: conn_id,
         frames_sent: c.frames_sent,

@@ -176,6 +176,15 @@ impl Follower {
         }
     }
 
+    /// Closes the socket and takes what the server sent before it saw the close (the server
+    /// counts those messages as pushed).
+    pub async fn finish(&mut self) {
+        if !self.closed {
+            let _ = self.ws.send(Message::Close(None)).await;
+            self.read_until(tokio::time::Instant::now() + T).await;
+        }
+    }
+
     pub fn distinct_sorted(&self) -> Vec<u64> {
         let mut ids = self.ids.clone();
         ids.sort_unstable();
