@@ -6,10 +6,12 @@
 //!
 //! Options: `--port P` (0 = any), `--user NAME` (live; repeatable), `--offline NAME`,
 //! `--unknown NAME`, `--recording FILE` (default: the built-in demo), `--pace
-//! instant|realtime|N`, `--no-history`. Stop it with Ctrl-C or by its process id.
+//! instant|realtime|N`, `--no-history`, `--rooms N` (numbered rooms with generated traffic),
+//! `--rate MSG_PER_S`, `--schedule ENTRY` (repeatable), `--sign-server NAME` (repeatable).
+//! Stop it with Ctrl-C or by its process id. `tiktok-live serve-fake` does the same.
 
 use anyhow::{Context, bail};
-use ttlive_source_mock::{FakeServer, Pace, Recording, UserState};
+use ttlive_source_mock::{FakeServer, Pace, Recording, ScheduleSet, UserState};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -32,11 +34,20 @@ async fn main() -> anyhow::Result<()> {
             "--pace" => builder
                 .pace(Pace::parse(&value()?).context("--pace: instant, realtime or a speed")?),
             "--no-history" => builder.history(false),
+            "--rooms" => builder.rooms(value()?.parse().context("--rooms")?),
+            "--rate" => builder.rate(value()?.parse().context("--rate")?),
+            "--schedule" => builder.schedules(ScheduleSet::parse(&value()?)?),
+            "--sign-server" => builder.sign_server(value()?),
             other => bail!("unknown argument {other}"),
         };
     }
     let server = builder.start().await?;
     println!("{}", server.base_url());
+    for name in server.sign_servers() {
+        if let Some(url) = server.sign_url(&name) {
+            println!("sign-server {name} {url}");
+        }
+    }
     std::future::pending::<()>().await;
     Ok(())
 }

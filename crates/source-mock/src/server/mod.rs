@@ -721,6 +721,11 @@ impl FakeServer {
             .map(|(_, s)| format!("http://{}", s.addr()))
     }
 
+    /// The names of the sign servers, `primary` first.
+    pub fn sign_servers(&self) -> Vec<String> {
+        self.shared.signers.iter().map(|s| s.name.clone()).collect()
+    }
+
     /// Takes a sign server down or brings it back. Down, an extra sign server's port refuses
     /// connections; the primary's sign routes answer 503 (its port also serves the web routes).
     ///
