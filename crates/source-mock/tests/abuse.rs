@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{enter_room, frame, http_client, rss_bytes, sign, ws_connect};
+use common::{frame, http_client, open_push, rss_bytes};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -98,15 +98,7 @@ async fn big_ack_frames_are_stored_capped() {
         .start()
         .await
         .unwrap();
-    let room = s.room_id("room0000");
-    let res = sign(&s.base_url(), room).await;
-    let mut ws = ws_connect(&format!(
-        "{}?room_id={room}&cursor={}",
-        res.push_server, res.cursor
-    ))
-    .await
-    .unwrap();
-    ws.send(enter_room(room)).await.unwrap();
+    let mut ws = open_push(&s, "room0000").await;
     let before = rss_bytes();
     let big = vec![b'a'; 1_000_000];
     for i in 0..300 {
@@ -215,19 +207,6 @@ async fn finished_connections_leave_the_task_list() {
     assert_eq!(s.open_connections(), 0);
 }
 
-async fn open_socket(s: &FakeServer) -> common::Ws {
-    let room = s.room_id("room0000");
-    let res = sign(&s.base_url(), room).await;
-    let mut ws = ws_connect(&format!(
-        "{}?room_id={room}&cursor={}",
-        res.push_server, res.cursor
-    ))
-    .await
-    .unwrap();
-    ws.send(enter_room(room)).await.unwrap();
-    ws
-}
-
 fn closed_reason(log: &[ClientRecord]) -> Option<(u64, String)> {
     log.iter().find_map(|r| match r {
         ClientRecord::WsClosed { pings, reason, .. } => Some((*pings, reason.clone())),
@@ -243,7 +222,7 @@ async fn a_client_ping_flood_is_cut_off_and_logs_a_bounded_number_of_pings() {
         .start()
         .await
         .unwrap();
-    let mut ws = open_socket(&s).await;
+    let mut ws = open_push(&s, "room0000").await;
     let before = rss_bytes();
     // Flood without reading: pongs are not collected on our side.
     for i in 0u32..20_000 {
@@ -280,7 +259,7 @@ async fn pings_under_the_limit_are_answered_with_at_most_one_pending_pong() {
         .start()
         .await
         .unwrap();
-    let mut ws = open_socket(&s).await;
+    let mut ws = open_push(&s, "room0000").await;
     let before = rss_bytes();
     for i in 0u32..100_000 {
         ws.send(Message::Ping(i.to_be_bytes().to_vec().into()))
@@ -318,7 +297,7 @@ async fn a_client_that_never_reads_is_dropped() {
         .start()
         .await
         .unwrap();
-    let _ws = open_socket(&s).await; // never read from
+    let _ws = open_push(&s, "room0000").await; // never read from
     let log = s
         .wait_for(Duration::from_secs(30), |l| closed_reason(l).is_some())
         .await
@@ -336,7 +315,7 @@ async fn a_silent_push_client_is_closed_after_the_idle_timeout() {
         .start()
         .await
         .unwrap();
-    let mut ws = open_socket(&s).await;
+    let mut ws = open_push(&s, "room0000").await;
     let started = Instant::now();
     let mut close_code = None;
     while let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {

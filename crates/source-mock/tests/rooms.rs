@@ -71,12 +71,12 @@ async fn sixty_rooms_have_their_own_room_ids_and_msg_ids_and_deliver_exactly_wha
 #[tokio::test]
 async fn recorded_users_get_distinct_room_ids_and_rewritten_msg_ids() {
     let frames: Vec<ScriptFrame> = (0..5)
-        .map(|i| ScriptFrame::new(i * 10, vec![common_chat(100 + i as i64)]))
+        .map(|i| ScriptFrame::new(i * 10, vec![common::chat(1, 100 + i as i64, "chat")]))
         .collect();
     let s = FakeServer::builder()
         .user("first", UserState::Live)
         .user("second", UserState::Live)
-        .script(vec![common_chat(99)], frames)
+        .script(vec![common::chat(1, 99, "history")], frames)
         .pace(Pace::Instant)
         .start()
         .await
@@ -100,27 +100,6 @@ async fn recorded_users_get_distinct_room_ids_and_rewritten_msg_ids() {
     );
     assert_eq!(s.pushed_msg_ids("first"), fa.distinct_sorted());
     assert_eq!(s.pushed_msg_ids("second"), ib);
-}
-
-fn common_chat(id: i64) -> ttlive_proto::webcast::BaseProtoMessage {
-    use prost::Message as _;
-    use ttlive_proto::webcast as pb;
-    let m = pb::WebcastChatMessage {
-        common: Some(pb::CommonMessageData {
-            method: "WebcastChatMessage".into(),
-            msg_id: id,
-            room_id: 1,
-            ..Default::default()
-        }),
-        content: format!("chat {id}"),
-        ..Default::default()
-    };
-    pb::BaseProtoMessage {
-        method: "WebcastChatMessage".into(),
-        payload: m.encode_to_vec().into(),
-        msg_id: id,
-        ..Default::default()
-    }
 }
 
 #[tokio::test]

@@ -1,5 +1,7 @@
 //! The fake server over real loopback sockets: routes, sign, push, client log, faults.
 
+mod common;
+
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -7,24 +9,11 @@ use prost::Message as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{WebSocketStream, client_async};
 use ttlive_proto::webcast as pb;
 use ttlive_proto::{DecodedFrame, FrameLimits, decode_events, decode_msg_frame};
 use ttlive_source_mock::{ClientRecord, FakeServer, Fault, Pace, ScriptFrame, Trigger, UserState};
 
-type Ws = WebSocketStream<TcpStream>;
-const T: Duration = Duration::from_secs(10);
-
-async fn ws_connect(url: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
-    let addr = url
-        .trim_start_matches("ws://")
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let tcp = TcpStream::connect(addr).await.unwrap();
-    client_async(url, tcp).await.map(|(ws, _)| ws)
-}
+use common::{T, Ws, chat, http_client, ws_connect};
 
 async fn next_binary(ws: &mut Ws) -> Option<Vec<u8>> {
     loop {
@@ -46,13 +35,6 @@ async fn next_msg(ws: &mut Ws) -> Option<DecodedFrame> {
     }
 }
 
-/// A plain-http client. In a workspace build reqwest has the signer's `rustls-no-provider`
-/// feature, which requires a process-wide crypto provider before any client is built.
-fn http_client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
-}
-
 async fn get(url: &str) -> reqwest::Response {
     http_client().get(url).send().await.unwrap()
 }
@@ -61,32 +43,6 @@ async fn sign(server: &FakeServer, query: &str) -> pb::ProtoMessageFetchResult {
     let r = get(&format!("{}/webcast/fetch?{query}", server.base_url())).await;
     assert_eq!(r.status(), 200);
     pb::ProtoMessageFetchResult::decode(r.bytes().await.unwrap()).unwrap()
-}
-
-fn chat(room: i64, id: i64, text: &str) -> pb::BaseProtoMessage {
-    let m = pb::WebcastChatMessage {
-        common: Some(pb::CommonMessageData {
-            method: "WebcastChatMessage".into(),
-            msg_id: id,
-            room_id: room,
-            create_time: 1_767_290_400_000 + id,
-            ..Default::default()
-        }),
-        user: Some(pb::User {
-            id: 1,
-            nickname: "Tester".into(),
-            display_id: "tester".into(),
-            ..Default::default()
-        }),
-        content: text.into(),
-        ..Default::default()
-    };
-    pb::BaseProtoMessage {
-        method: "WebcastChatMessage".into(),
-        payload: m.encode_to_vec().into(),
-        msg_id: id,
-        ..Default::default()
-    }
 }
 
 fn stream_end(id: i64) -> pb::BaseProtoMessage {

@@ -198,6 +198,27 @@ struct Batch {
     ends_stream: bool,
 }
 
+impl Batch {
+    /// Generated messages `seqs` of a stream.
+    fn generated(key: &StreamKey, rate: f64, seqs: std::ops::Range<u64>, log_id: u64) -> Batch {
+        Batch {
+            result: pb::ProtoMessageFetchResult {
+                messages: seqs
+                    .clone()
+                    .map(|s| traffic::message(key, s, rate))
+                    .collect(),
+                ..Default::default()
+            },
+            log_id,
+            unit: Unit::Seq,
+            from: seqs.start,
+            to: seqs.end,
+            raw: None,
+            ends_stream: false,
+        }
+    }
+}
+
 /// Why the server ended a socket (in [`ClientRecord::WsClosed`]).
 mod reason {
     pub(super) const CLIENT: &str = "client closed";
@@ -480,20 +501,7 @@ impl Play {
                 // Behind (a resumed cursor, or a rate past MAX_BATCH a tick): send on at once.
                 let behind = upto < room.seq_now(phase, *rate);
                 *last_frame = (!behind).then(Instant::now);
-                Some(Batch {
-                    result: pb::ProtoMessageFetchResult {
-                        messages: (from..upto)
-                            .map(|s| traffic::message(key, s, *rate))
-                            .collect(),
-                        ..Default::default()
-                    },
-                    log_id: conn_log_id(),
-                    unit: Unit::Seq,
-                    from,
-                    to: upto,
-                    raw: None,
-                    ends_stream: false,
-                })
+                Some(Batch::generated(key, *rate, from..upto, conn_log_id()))
             }
         }
     }
@@ -563,20 +571,7 @@ impl Play {
                 rate, key, next, ..
             } => {
                 let from = next.saturating_sub(shared.generated_history);
-                (from < *next).then(|| Batch {
-                    result: pb::ProtoMessageFetchResult {
-                        messages: (from..*next)
-                            .map(|s| traffic::message(key, s, *rate))
-                            .collect(),
-                        ..Default::default()
-                    },
-                    log_id: conn_log_id(),
-                    unit: Unit::Seq,
-                    from,
-                    to: *next,
-                    raw: None,
-                    ends_stream: false,
-                })
+                (from < *next).then(|| Batch::generated(key, *rate, from..*next, conn_log_id()))
             }
             Play::Recorded { .. } => self
                 .take(conn_log_id, room, phase)

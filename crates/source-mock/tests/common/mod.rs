@@ -101,6 +101,44 @@ pub fn enter_room(room_id: u64) -> Message {
     )
 }
 
+/// A push socket on `user`'s room, opened as a signed client does (sign fetch, the socket with
+/// its cursor, `im_enter_room`); the history is not kept.
+pub async fn open_push(server: &FakeServer, user: &str) -> Ws {
+    let room = server.room_id(user);
+    let res = sign(&server.base_url(), room).await;
+    let url = format!("{}?room_id={room}&cursor={}", res.push_server, res.cursor);
+    let mut ws = ws_connect(&url).await.unwrap();
+    ws.send(enter_room(room)).await.unwrap();
+    ws
+}
+
+/// A chat message with this id, in room `room`.
+pub fn chat(room: i64, id: i64, text: &str) -> pb::BaseProtoMessage {
+    let m = pb::WebcastChatMessage {
+        common: Some(pb::CommonMessageData {
+            method: "WebcastChatMessage".into(),
+            msg_id: id,
+            room_id: room,
+            create_time: 1_767_290_400_000 + id,
+            ..Default::default()
+        }),
+        user: Some(pb::User {
+            id: 1,
+            nickname: "Tester".into(),
+            display_id: "tester".into(),
+            ..Default::default()
+        }),
+        content: text.into(),
+        ..Default::default()
+    };
+    pb::BaseProtoMessage {
+        method: "WebcastChatMessage".into(),
+        payload: m.encode_to_vec().into(),
+        msg_id: id,
+        ..Default::default()
+    }
+}
+
 /// A push socket on `room_id` opened as a signed client does: sign fetch (whose history is
 /// kept), then the socket at its push server with its cursor, then `im_enter_room`.
 pub struct Follower {
