@@ -392,3 +392,77 @@ async fn error_paths_have_clear_messages_and_documented_exit_codes() {
     assert!(out.stderr.contains("sign server"), "{}", out.stderr);
     srv.shutdown().await;
 }
+
+#[test]
+fn serve_fake_rooms_on_a_schedule_are_followed_by_watch_to_their_stream_end() {
+    let mut server = Command::new(BIN)
+        .args([
+            "serve-fake",
+            "--rooms",
+            "3",
+            "--rate",
+            "20",
+            "--schedule",
+            "room0001=live:4s,end",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let out = run(
+        &[
+            "watch",
+            "room0001",
+            "--json",
+            "--mode",
+            "euler",
+            "--web-url",
+            &base,
+            "--webcast-url",
+            &base,
+            "--sign-url",
+            &base,
+        ],
+        Duration::from_secs(60),
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    // The schedule ends the stream after 4 s; watch exits 0 at the stream end.
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let types = json_types(&out.stdout);
+    assert_eq!(
+        types.last().map(String::as_str),
+        Some("streamEnd"),
+        "{types:?}"
+    );
+    for kind in ["chat", "like", "gift", "member", "roomUser"] {
+        assert!(types.iter().any(|t| t == kind), "no {kind} in {types:?}");
+    }
+}
+
+#[test]
+fn serve_fake_refuses_a_bad_schedule_with_the_usage_code() {
+    let out = run(
+        &[
+            "serve-fake",
+            "--rooms",
+            "2",
+            "--schedule",
+            "room0001=live,sleep:3s",
+        ],
+        Duration::from_secs(10),
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown phase `sleep:3s`"),
+        "{}",
+        out.stderr
+    );
+}
