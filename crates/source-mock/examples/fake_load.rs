@@ -10,6 +10,10 @@
 //! cargo run --release -p ttlive-source-mock --example fake_load -- --bin target/release/tiktok-live
 //! ```
 //!
+//! With `--storm`, after the window the server drops every socket at once (`POST
+//! /_fake/drop-all`) and every client signs and connects again at once: reports how long until
+//! all are back, and the messages lost in flight (pushed, never received).
+//!
 //! Options: `--rooms N` (1000), `--rate MSG_PER_S` per room (10), `--secs S` measured (30),
 //! `--warmup S` after the last socket opened (3), `--gzip` (ask for gzip'd frames, as TikTok
 //! clients do; default off), `--bin PATH` (run `PATH serve-fake` as the server). Everything is
@@ -37,6 +41,7 @@ struct Opts {
     secs: f64,
     warmup: f64,
     gzip: bool,
+    storm: bool,
     bin: Option<String>,
     serve: bool,
 }
@@ -48,6 +53,7 @@ fn opts() -> anyhow::Result<Opts> {
         secs: 30.0,
         warmup: 3.0,
         gzip: false,
+        storm: false,
         bin: None,
         serve: false,
     };
@@ -61,6 +67,7 @@ fn opts() -> anyhow::Result<Opts> {
             "--warmup" => o.warmup = v()?.parse()?,
             "--bin" => o.bin = Some(v()?),
             "--gzip" => o.gzip = true,
+            "--storm" => o.storm = true,
             "--serve" => o.serve = true,
             other => bail!("unknown argument {other}"),
         }
@@ -109,17 +116,24 @@ struct Room {
     ids: std::sync::Mutex<HashSet<u64>>,
 }
 
+/// How a socket's read loop ended.
+enum Ended {
+    Stopped,
+    Dropped,
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn follow(
     base: String,
     user: String,
-    gzip: bool,
+    o: (bool, bool),
     room: Arc<Room>,
     frames: Arc<AtomicU64>,
     connected: Arc<AtomicU64>,
     mut stop: tokio::sync::watch::Receiver<bool>,
     permit: tokio::sync::OwnedSemaphorePermit,
 ) -> anyhow::Result<()> {
+    let (gzip, storm) = o;
     let http = reqwest::Client::new();
     let v: serde_json::Value = serde_json::from_slice(
         &http
@@ -135,79 +149,92 @@ async fn follow(
         .as_str()
         .context("no room id")?
         .parse()?;
-    let body = http
-        .get(format!(
-            "{base}/webcast/fetch?room_id={room_id}&client=fake_load"
-        ))
-        .send()
-        .await?
-        .bytes()
-        .await?;
-    let res = pb::ProtoMessageFetchResult::decode(body)?;
-    if let Ok(mut ids) = room.ids.lock() {
-        ids.extend(res.messages.iter().map(|m| m.msg_id as u64));
-    }
-    let compress = if gzip { "&compress=gzip" } else { "" };
-    let url = format!(
-        "{}?room_id={room_id}&cursor={}{compress}",
-        res.push_server, res.cursor
-    );
-    let addr = url
-        .trim_start_matches("ws://")
-        .split('/')
-        .next()
-        .context("no host in the push URL")?
-        .to_owned();
-    let tcp = tokio::net::TcpStream::connect(addr).await?;
-    tcp.set_nodelay(true)?;
-    let (mut ws, _) = tokio_tungstenite::client_async(&url, tcp).await?;
-    let enter = pb::WebcastImEnterRoomMessage {
-        room_id: room_id as i64,
-        ..Default::default()
-    };
-    ws.send(frame("im_enter_room", 0, enter.encode_to_vec()))
-        .await?;
-    connected.fetch_add(1, Ordering::Relaxed);
-    drop(permit);
+    let mut permit = Some(permit);
     let limits = FrameLimits::default();
-    let mut hb = tokio::time::interval(Duration::from_secs(10));
     loop {
-        tokio::select! {
-            _ = stop.changed() => break,
-            _ = hb.tick() => {
-                let m = pb::HeartBeatMessage { room_id: room_id as i64, ..Default::default() };
-                ws.send(frame("hb", 0, m.encode_to_vec())).await?;
-            }
-            m = ws.next() => match m {
-                Some(Ok(Message::Binary(b))) => {
-                    let d = decode_msg_frame(&b, &limits)?;
-                    if let Some(r) = &d.result {
-                        frames.fetch_add(1, Ordering::Relaxed);
-                        if let Ok(mut ids) = room.ids.lock() {
-                            ids.extend(r.messages.iter().map(|m| m.msg_id as u64));
-                        }
-                        if r.need_ack {
-                            ws.send(frame("ack", d.frame.log_id, r.internal_ext.clone().into_bytes())).await?;
-                        }
+        let body = http
+            .get(format!(
+                "{base}/webcast/fetch?room_id={room_id}&client=fake_load"
+            ))
+            .send()
+            .await?
+            .bytes()
+            .await?;
+        let res = pb::ProtoMessageFetchResult::decode(body)?;
+        if let Ok(mut ids) = room.ids.lock() {
+            ids.extend(res.messages.iter().map(|m| m.msg_id as u64));
+        }
+        let compress = if gzip { "&compress=gzip" } else { "" };
+        let url = format!(
+            "{}?room_id={room_id}&cursor={}{compress}",
+            res.push_server, res.cursor
+        );
+        let addr = url
+            .trim_start_matches("ws://")
+            .split('/')
+            .next()
+            .context("no host in the push URL")?
+            .to_owned();
+        let tcp = tokio::net::TcpStream::connect(addr).await?;
+        tcp.set_nodelay(true)?;
+        let (mut ws, _) = tokio_tungstenite::client_async(&url, tcp).await?;
+        let enter = pb::WebcastImEnterRoomMessage {
+            room_id: room_id as i64,
+            ..Default::default()
+        };
+        ws.send(frame("im_enter_room", 0, enter.encode_to_vec()))
+            .await?;
+        connected.fetch_add(1, Ordering::Relaxed);
+        drop(permit.take());
+        let mut hb = tokio::time::interval(Duration::from_secs(10));
+        let ended = loop {
+            tokio::select! {
+                _ = stop.changed() => break Ended::Stopped,
+                _ = hb.tick() => {
+                    let m = pb::HeartBeatMessage { room_id: room_id as i64, ..Default::default() };
+                    if ws.send(frame("hb", 0, m.encode_to_vec())).await.is_err() {
+                        break Ended::Dropped;
                     }
                 }
-                Some(Ok(_)) => {}
-                _ => bail!("{user}: the socket ended"),
+                m = ws.next() => match m {
+                    Some(Ok(Message::Binary(b))) => {
+                        let d = decode_msg_frame(&b, &limits)?;
+                        if let Some(r) = &d.result {
+                            frames.fetch_add(1, Ordering::Relaxed);
+                            if let Ok(mut ids) = room.ids.lock() {
+                                ids.extend(r.messages.iter().map(|m| m.msg_id as u64));
+                            }
+                            if r.need_ack {
+                                let ack = frame("ack", d.frame.log_id, r.internal_ext.clone().into_bytes());
+                                if ws.send(ack).await.is_err() {
+                                    break Ended::Dropped;
+                                }
+                            }
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    _ => break Ended::Dropped,
+                }
+            }
+        };
+        match ended {
+            Ended::Dropped if storm => continue,
+            Ended::Dropped => bail!("{user}: the socket ended"),
+            Ended::Stopped => {}
+        }
+        // Close, then take what the server sent before it saw the close: it counts as pushed.
+        let _ = ws.close(None).await;
+        while let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+            if let Message::Binary(b) = m
+                && let Ok(d) = decode_msg_frame(&b, &limits)
+                && let Some(r) = &d.result
+                && let Ok(mut ids) = room.ids.lock()
+            {
+                ids.extend(r.messages.iter().map(|m| m.msg_id as u64));
             }
         }
+        return Ok(());
     }
-    // Close, then take what the server sent before it saw the close: it counts as pushed.
-    let _ = ws.close(None).await;
-    while let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
-        if let Message::Binary(b) = m
-            && let Ok(d) = decode_msg_frame(&b, &limits)
-            && let Some(r) = &d.result
-            && let Ok(mut ids) = room.ids.lock()
-        {
-            ids.extend(r.messages.iter().map(|m| m.msg_id as u64));
-        }
-    }
-    Ok(())
 }
 
 fn frame(payload_type: &str, log_id: i64, payload: Vec<u8>) -> Message {
@@ -306,7 +333,7 @@ fn main() -> anyhow::Result<()> {
                 follow(
                     base,
                     user.clone(),
-                    o.gzip,
+                    (o.gzip, o.storm),
                     room,
                     frames,
                     connected,
@@ -340,6 +367,29 @@ fn main() -> anyhow::Result<()> {
         let (cpu1, rss1) = proc_usage(pid);
         let wall = t0.elapsed().as_secs_f64();
         let f1 = frames.load(Ordering::Relaxed);
+        // The reconnect storm: every socket dropped at once; every client signs and connects
+        // again at once.
+        let storm_secs = if o.storm {
+            let t = Instant::now();
+            reqwest::Client::new()
+                .post(format!("{base}/_fake/drop-all"))
+                .send()
+                .await?;
+            while connected.load(Ordering::Relaxed) < 2 * o.rooms as u64 {
+                if t.elapsed() > connect_budget {
+                    bail!(
+                        "only {} sockets back after the storm",
+                        connected.load(Ordering::Relaxed) - o.rooms as u64
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let secs = t.elapsed().as_secs_f64();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            Some(secs)
+        } else {
+            None
+        };
         // Let the clients stop, then compare what each room got with what it pushed.
         let _ = stop_tx.send(true);
         let mut failures = 0;
@@ -351,7 +401,7 @@ fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let http = reqwest::Client::new();
-        let (mut exact, mut received_total) = (0, 0);
+        let (mut exact, mut received_total, mut missing_total) = (0, 0, 0);
         for (i, room) in rooms.iter().enumerate() {
             let user = numbered_room(i, o.rooms);
             let v: serde_json::Value = serde_json::from_slice(
@@ -370,9 +420,10 @@ fn main() -> anyhow::Result<()> {
                 .collect();
             let got = room.ids.lock().map(|g| g.clone()).unwrap_or_default();
             received_total += got.len();
+            missing_total += pushed.difference(&got).count();
             if got == pushed {
                 exact += 1;
-            } else if exact + 5 > i {
+            } else if !o.storm && exact + 5 > i {
                 eprintln!(
                     "{user}: received {} msg ids, the server pushed {} ({} missing, {} extra)",
                     got.len(),
@@ -407,11 +458,17 @@ fn main() -> anyhow::Result<()> {
             peak_rss as f64 / 1048576.0
         );
         println!("  msg ids received        {received_total}");
+        if let Some(secs) = storm_secs {
+            println!("  storm: all {} back in   {secs:.2} s", o.rooms);
+            println!(
+                "  storm: pushed, not got  {missing_total} (in flight when the sockets dropped)"
+            );
+        }
         println!(
             "  rooms delivered exactly {exact} of {} (client errors: {failures})",
             o.rooms
         );
-        if exact != o.rooms || failures > 0 {
+        if failures > 0 || (!o.storm && exact != o.rooms) {
             bail!("delivery was not exact");
         }
         Ok(())
