@@ -172,7 +172,7 @@ impl Rewrite {
         Rewrite {
             base: REWRITE_BASE
                 + index as u64 * 1_000_000_000_000
-                + u64::from(stream) * 1_000_000_000,
+                + u64::from(stream % 1000) * 1_000_000_000,
             room_id,
         }
     }

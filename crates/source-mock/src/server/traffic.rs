@@ -15,10 +15,13 @@ use bytes::Bytes;
 use ttlive_proto::webcast as pb;
 
 /// First generated msg id: message `seq` of stream `stream` of room `index` has id
-/// `MSG_ID_BASE + index·10¹² + stream·10⁹ + seq`.
+/// `MSG_ID_BASE + index·10¹² + (stream mod 1000)·10⁹ + (seq mod 10⁹)` (stream numbers repeat
+/// after 1,000 streams, as the room ids do).
 pub const MSG_ID_BASE: u64 = 7_480_000_000_000_000_000;
 const PER_ROOM: u64 = 1_000_000_000_000;
 const PER_STREAM: u64 = 1_000_000_000;
+/// Stream numbers the ids keep apart.
+const STREAMS: u32 = 1000;
 /// Rooms the id scheme keeps apart (more rooms would run past `i64::MAX`).
 pub(crate) const MAX_ROOMS: usize = 1_000_000;
 
@@ -28,7 +31,7 @@ pub(crate) const MAX_ROOMS: usize = 1_000_000;
 pub struct MsgIdParts {
     /// The room's index (`room0042` → 42).
     pub room: usize,
-    /// The stream number within the room (0 for its first stream).
+    /// The stream number within the room (0 for its first stream), modulo 1,000.
     pub stream: u32,
     /// The message's sequence number within the stream.
     pub seq: u64,
@@ -36,7 +39,10 @@ pub struct MsgIdParts {
 
 /// The msg id of generated message `seq` of `stream` of room `index`.
 pub fn msg_id(index: usize, stream: u32, seq: u64) -> u64 {
-    MSG_ID_BASE + index as u64 * PER_ROOM + u64::from(stream) * PER_STREAM + seq % PER_STREAM
+    MSG_ID_BASE
+        + index as u64 * PER_ROOM
+        + u64::from(stream % STREAMS) * PER_STREAM
+        + seq % PER_STREAM
 }
 
 impl MsgIdParts {
@@ -427,6 +433,9 @@ mod tests {
             })
         );
         assert_ne!(msg_id(1, 0, 0), msg_id(0, 1, 0));
+        // Stream 1000 wraps to 0 of the same room, never into the next room's ids.
+        assert_eq!(msg_id(0, 1000, 5), msg_id(0, 0, 5));
+        assert!(msg_id(0, 999, PER_STREAM - 1) < msg_id(1, 0, 0));
         assert!(msg_id(MAX_ROOMS - 1, 999, PER_STREAM - 1) < i64::MAX as u64);
         assert_eq!(MsgIdParts::of(42), None);
     }
