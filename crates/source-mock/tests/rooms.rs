@@ -325,3 +325,40 @@ async fn polling_a_numbered_room_hands_out_every_message_once_in_order() {
     );
     assert_eq!(s.route("im/fetch").total, 8);
 }
+
+#[tokio::test]
+async fn a_recorded_room_ended_and_live_again_plays_its_next_stream_with_new_ids() {
+    let frames: Vec<ScriptFrame> = (0..40)
+        .map(|i| ScriptFrame::new(i * 100, vec![common::chat(1, 100 + i as i64, "chat")]))
+        .collect();
+    let s = FakeServer::builder()
+        .user("host", UserState::Live)
+        .script(vec![common::chat(1, 99, "history")], frames)
+        .start()
+        .await
+        .unwrap();
+    let first = s.room_id("host");
+    let mut f = Follower::open(&s, first).await;
+    f.read_until(Instant::now() + Duration::from_millis(700))
+        .await;
+    assert!(s.end_stream("host", 3).unwrap());
+    f.read_until(Instant::now() + Duration::from_secs(5)).await;
+    assert!(f.closed && f.ends == vec![3]);
+    assert_eq!(s.pushed_msg_ids("host"), f.distinct_sorted());
+    let second = s.go_live("host").unwrap().unwrap();
+    assert_ne!(second, first);
+    let mut g = Follower::open(&s, second).await;
+    g.read_until(Instant::now() + Duration::from_millis(700))
+        .await;
+    g.finish().await;
+    let ids = g.distinct_sorted();
+    assert!(ids.len() > 3, "{ids:?}");
+    assert!(
+        ids.iter().all(|id| !f.ids.contains(id)),
+        "a new stream has new msg ids"
+    );
+    let mut all = f.distinct_sorted();
+    all.extend(&ids);
+    all.sort_unstable();
+    assert_eq!(s.pushed_msg_ids("host"), all);
+}
