@@ -78,8 +78,8 @@ struct RoomTally {
     finished_order: VecDeque<(u64, u64, u64)>,
     /// Event time of the last `roomStats` returned, if any.
     last_stats_at: Option<i64>,
-    /// The figures in the last `roomStats` returned.
-    last_stats: Option<Figures>,
+    /// The figures in the last `roomStats` returned (all 0 before the first).
+    last_stats: Figures,
 }
 
 /// The numbers of a `roomStats` event.
@@ -124,6 +124,16 @@ impl Aggregates {
     /// Counts one event and fills its aggregate fields; returns the room's figures when a
     /// `roomStats` event is due (see the [module docs](self)).
     pub fn observe(&mut self, event: &mut Event) -> Option<RoomStatsEvent> {
+        if !matches!(
+            event,
+            Event::Like(_)
+                | Event::RoomUser(_)
+                | Event::Gift(_)
+                | Event::Social(_)
+                | Event::StreamEnd(_)
+        ) {
+            return None;
+        }
         let meta = event.meta();
         let (room_id, at) = (meta.room_id, meta.create_time);
         let user_limit = self.user_limit;
@@ -161,7 +171,7 @@ impl Aggregates {
             _ => {}
         }
         let due = stream_end
-            || (room.last_stats != Some(room.figures)
+            || (room.last_stats != room.figures
                 && (prompt
                     || room
                         .last_stats_at
@@ -170,7 +180,7 @@ impl Aggregates {
             return None;
         }
         room.last_stats_at = Some(at);
-        room.last_stats = Some(room.figures);
+        room.last_stats = room.figures;
         Some(room.stats(room_id, at))
     }
 
@@ -488,6 +498,20 @@ mod tests {
         assert_eq!(snap.likers, 2);
         assert_eq!(snap.follows, 3);
         assert_eq!(snap.untracked_events, 2 + 1);
+    }
+
+    #[test]
+    fn events_that_change_no_figure_neither_count_nor_prompt_stats() {
+        let mut agg = Aggregates::new();
+        let mut connected = Event::Connected(ttlive_eventbus::ConnectedEvent {
+            meta: meta(1_000),
+            ..Default::default()
+        });
+        assert!(agg.observe(&mut connected).is_none());
+        // A room update that says nothing new: no stats either (nothing changed from zero).
+        assert!(agg.observe(&mut viewers(2_000, 0)).is_none());
+        assert!(agg.observe(&mut viewers(3_000, 5)).is_some());
+        assert_eq!(agg.rooms().count(), 1);
     }
 
     #[test]

@@ -539,4 +539,103 @@ mod tests {
         assert_eq!(FollowRole::from_status(1), FollowRole::Follower);
         assert_eq!(FollowRole::from_status(0), FollowRole::None);
     }
+
+    #[test]
+    fn display_text_renders_its_pieces_into_the_pattern() {
+        let text = DisplayText {
+            key: "pm_mt_live_gift_platform_announcement".into(),
+            pattern: "{0:user} sent {1:gift} to {2:user}, No. {3:string} {4:string}".into(),
+            pieces: vec![
+                TextPiece::User(Box::new(User {
+                    nickname: "River".into(),
+                    unique_id: "river_otter".into(),
+                    ..User::default()
+                })),
+                TextPiece::Gift {
+                    gift_id: 9101,
+                    name: "Lion".into(),
+                },
+                TextPiece::User(Box::new(User {
+                    unique_id: "no_nickname".into(),
+                    ..User::default()
+                })),
+                TextPiece::String("2".into()),
+            ],
+        };
+        // A placeholder without a piece stays as it is.
+        assert_eq!(
+            text.render(),
+            "River sent Lion to no_nickname, No. 2 {4:string}"
+        );
+        let unnamed_gift = DisplayText {
+            pattern: "{0:gift}!".into(),
+            pieces: vec![TextPiece::Gift {
+                gift_id: 1,
+                name: String::new(),
+            }],
+            ..DisplayText::default()
+        };
+        assert_eq!(unnamed_gift.render(), "{0:gift}!");
+        let broken = DisplayText {
+            pattern: "open {0:string and never closed".into(),
+            pieces: vec![TextPiece::String("x".into())],
+            ..DisplayText::default()
+        };
+        assert_eq!(broken.render(), "open {0:string and never closed");
+        assert!(DisplayText::default().is_empty());
+    }
+
+    #[test]
+    fn text_pieces_and_new_kinds_have_the_documented_json_shape() {
+        let ev = Event::RoomNotify(RoomNotifyEvent {
+            meta: EventMeta {
+                room_id: 1,
+                msg_id: 2,
+                create_time: 3,
+                method: "WebcastRoomNotifyMessage".into(),
+                is_history: false,
+            },
+            notice: RoomNotice {
+                text: DisplayText {
+                    key: "k".into(),
+                    pattern: "{0:gift}".into(),
+                    pieces: vec![
+                        TextPiece::Gift {
+                            gift_id: 7_400_000_000_000_000_001,
+                            name: "Lion".into(),
+                        },
+                        TextPiece::String("s".into()),
+                        TextPiece::Other(15),
+                    ],
+                },
+                notify_type: 3,
+                ..RoomNotice::default()
+            },
+        });
+        let v: serde_json::Value = serde_json::to_value(&ev).unwrap();
+        assert_eq!(v["type"], "roomNotify");
+        // The notice's fields sit beside the common ones.
+        assert_eq!(v["notify_type"], 3);
+        assert_eq!(v["text"]["key"], "k");
+        assert_eq!(
+            v["text"]["pieces"][0]["gift"]["gift_id"],
+            "7400000000000000001"
+        );
+        assert_eq!(v["text"]["pieces"][1]["string"], "s");
+        assert_eq!(v["text"]["pieces"][2]["other"], 15);
+        assert_eq!(serde_json::from_value::<Event>(v).unwrap(), ev);
+
+        let stats = Event::RoomStats(RoomStatsEvent {
+            likes: 10,
+            viewer_peak: 4,
+            ..RoomStatsEvent::default()
+        });
+        let v: serde_json::Value = serde_json::to_value(&stats).unwrap();
+        assert_eq!(v["type"], "roomStats");
+        assert_eq!(
+            (v["likes"].as_u64(), v["viewer_peak"].as_u64()),
+            (Some(10), Some(4))
+        );
+        assert!(v.get("untracked_events").is_none());
+    }
 }

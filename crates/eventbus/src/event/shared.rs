@@ -287,7 +287,9 @@ impl DisplayText {
             out.push_str(&rest[..open]);
             let after = &rest[open..];
             let Some(close) = after.find('}') else {
-                break;
+                // An unclosed brace is text.
+                out.push_str(after);
+                return out;
             };
             let inner = &after[1..close];
             let index = inner
