@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ttlive_eventbus::{Event, EventKind, TextPiece};
 use ttlive_proto::decode_payload;
 use ttlive_tests::wire::{at, fields, string, uint};
-use ttlive_tests::{read_manifest, real_fixtures_or_skip};
+use ttlive_tests::{FixtureRow, read_manifest, real_fixtures_or_skip};
 
 /// Methods seen in the captures that stay `unknown`, and why.
 const UNTYPED: &[(&str, &str)] = &[
@@ -576,19 +576,33 @@ fn gift_piece_id(b: &[u8]) -> u64 {
         .unwrap_or(0)
 }
 
+/// The fixtures whose label passes `wanted`, with their bytes, in manifest order; `None` (after
+/// saying so) when the fixture folder is absent.
+fn fixtures(test: &str, wanted: impl Fn(&str) -> bool) -> Option<Vec<(FixtureRow, Vec<u8>)>> {
+    let dir = real_fixtures_or_skip(test)?;
+    Some(
+        read_manifest(&dir)
+            .into_iter()
+            .filter(|row| wanted(&row.label))
+            .map(|row| {
+                let bytes = std::fs::read(dir.join(&row.file)).unwrap();
+                (row, bytes)
+            })
+            .collect(),
+    )
+}
+
 #[test]
 fn every_newly_typed_real_fixture_matches_its_raw_fields() {
-    let Some(dir) = real_fixtures_or_skip("every_newly_typed_real_fixture_matches_its_raw_fields")
-    else {
+    let Some(rows) = fixtures(
+        "every_newly_typed_real_fixture_matches_its_raw_fields",
+        |l| NEWLY_TYPED.contains(&l),
+    ) else {
         return;
     };
-    let mut per_label: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut per_label: BTreeMap<String, usize> = BTreeMap::new();
     let mut failures = Vec::new();
-    for row in read_manifest(&dir) {
-        let Some(label) = NEWLY_TYPED.iter().find(|l| **l == row.label) else {
-            continue;
-        };
-        let bytes = std::fs::read(dir.join(&row.file)).unwrap();
+    for (row, bytes) in rows {
         let result = decode_payload(&row.method(), &bytes)
             .map_err(|e| e.to_string())
             .and_then(|ev| {
@@ -598,7 +612,7 @@ fn every_newly_typed_real_fixture_matches_its_raw_fields() {
                 raw_check(&ev, &bytes)
             });
         match result {
-            Ok(()) => *per_label.entry(label).or_default() += 1,
+            Ok(()) => *per_label.entry(row.label).or_default() += 1,
             Err(e) => failures.push(format!("{} ({}): {e}", row.file, row.label)),
         }
     }
@@ -623,14 +637,12 @@ fn every_newly_typed_real_fixture_matches_its_raw_fields() {
 
 #[test]
 fn only_the_methods_listed_untyped_come_out_unknown() {
-    let Some(dir) = real_fixtures_or_skip("only_the_methods_listed_untyped_come_out_unknown")
-    else {
+    let Some(rows) = fixtures("only_the_methods_listed_untyped_come_out_unknown", |_| true) else {
         return;
     };
     let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
     let mut typed: BTreeMap<String, usize> = BTreeMap::new();
-    for row in read_manifest(&dir) {
-        let bytes = std::fs::read(dir.join(&row.file)).unwrap();
+    for (row, bytes) in rows {
         let ev = decode_payload(&row.method(), &bytes).unwrap();
         let counts = if ev.kind() == EventKind::Unknown {
             &mut unknown
@@ -661,8 +673,10 @@ fn only_the_methods_listed_untyped_come_out_unknown() {
 
 #[test]
 fn pictionary_ids_link_rounds_and_games_across_messages() {
-    let Some(dir) = real_fixtures_or_skip("pictionary_ids_link_rounds_and_games_across_messages")
-    else {
+    let Some(rows) = fixtures(
+        "pictionary_ids_link_rounds_and_games_across_messages",
+        |l| l.starts_with("WebcastPictionary"),
+    ) else {
         return;
     };
     let (mut rounds, mut games, mut ended, mut updated, mut exited) = (
@@ -672,11 +686,7 @@ fn pictionary_ids_link_rounds_and_games_across_messages() {
         BTreeSet::new(),
         BTreeSet::new(),
     );
-    for row in read_manifest(&dir) {
-        if !row.label.starts_with("WebcastPictionary") {
-            continue;
-        }
-        let bytes = std::fs::read(dir.join(&row.file)).unwrap();
+    for (row, bytes) in rows {
         match decode_payload(&row.method(), &bytes).unwrap() {
             Event::PictionaryStart(e) => {
                 rounds.insert(e.round_id);
@@ -707,15 +717,13 @@ fn pictionary_ids_link_rounds_and_games_across_messages() {
 
 #[test]
 fn sub_timer_updates_count_down_to_one_instant() {
-    let Some(dir) = real_fixtures_or_skip("sub_timer_updates_count_down_to_one_instant") else {
+    let Some(rows) = fixtures("sub_timer_updates_count_down_to_one_instant", |l| {
+        l == "WebcastSubTimerStickerMessage"
+    }) else {
         return;
     };
     let mut ends = BTreeMap::new();
-    for row in read_manifest(&dir) {
-        if row.label != "WebcastSubTimerStickerMessage" {
-            continue;
-        }
-        let bytes = std::fs::read(dir.join(&row.file)).unwrap();
+    for (row, bytes) in rows {
         let Event::SubTimerSticker(e) = decode_payload(&row.method(), &bytes).unwrap() else {
             panic!("{}", row.file)
         };
