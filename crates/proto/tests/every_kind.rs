@@ -558,6 +558,20 @@ proptest! {
         }
     }
 
+    /// Rendering a display text never panics, whatever its pattern and pieces.
+    #[test]
+    fn rendering_any_display_text_never_panics(
+        pattern in ".{0,64}",
+        strings in proptest::collection::vec(".{0,8}", 0..4),
+    ) {
+        let text = ttlive_eventbus::DisplayText {
+            pattern,
+            pieces: strings.into_iter().map(TextPiece::String).collect(),
+            ..Default::default()
+        };
+        let _ = text.render();
+    }
+
     /// A well-formed header followed by arbitrary bytes: same promise.
     #[test]
     fn header_then_garbage_never_panics(
