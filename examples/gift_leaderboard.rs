@@ -72,6 +72,7 @@ fn like(msg_id: u64, who: &User) -> Event {
         user: who.clone(),
         count: 5,
         total: msg_id * 5,
+        ..LikeEvent::default()
     })
 }
 

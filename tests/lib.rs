@@ -97,3 +97,91 @@ pub fn read_manifest(dir: &Path) -> Vec<FixtureRow> {
         })
         .collect()
 }
+
+/// A protobuf wire reader that knows no schema, for checking decoded fields against the raw
+/// bytes independently of the generated types (the way one reads a `protoc --decode_raw`
+/// dump by hand).
+pub mod wire {
+    /// One field's value as it lies on the wire.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Value<'a> {
+        /// Wire type 0.
+        Varint(u64),
+        /// Wire types 1 and 5.
+        Fixed(u64),
+        /// Wire type 2: a string, bytes or a nested message.
+        Bytes(&'a [u8]),
+    }
+
+    fn varint(b: &[u8], i: &mut usize) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *b.get(*i)?;
+            *i += 1;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    /// Every top-level field of a message, in wire order; `None` when the bytes are not a
+    /// well-formed message.
+    pub fn fields(b: &[u8]) -> Option<Vec<(u64, Value<'_>)>> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            let key = varint(b, &mut i)?;
+            let value = match key & 7 {
+                0 => Value::Varint(varint(b, &mut i)?),
+                1 => {
+                    let v = b.get(i..i + 8)?;
+                    i += 8;
+                    Value::Fixed(u64::from_le_bytes(v.try_into().ok()?))
+                }
+                5 => {
+                    let v = b.get(i..i + 4)?;
+                    i += 4;
+                    Value::Fixed(u64::from(u32::from_le_bytes(v.try_into().ok()?)))
+                }
+                2 => {
+                    let n = usize::try_from(varint(b, &mut i)?).ok()?;
+                    let v = b.get(i..i.checked_add(n)?)?;
+                    i += n;
+                    Value::Bytes(v)
+                }
+                _ => return None,
+            };
+            out.push((key >> 3, value));
+        }
+        Some(out)
+    }
+
+    /// The first value found by following `path` (field numbers, outermost first).
+    pub fn at<'a>(b: &'a [u8], path: &[u64]) -> Option<Value<'a>> {
+        let (&first, rest) = path.split_first()?;
+        let value = fields(b)?.into_iter().find(|(f, _)| *f == first)?.1;
+        match (rest.is_empty(), value) {
+            (true, v) => Some(v),
+            (false, Value::Bytes(inner)) => at(inner, rest),
+            (false, _) => None,
+        }
+    }
+
+    /// The varint at `path`, 0 when absent (proto3's default).
+    pub fn uint(b: &[u8], path: &[u64]) -> u64 {
+        match at(b, path) {
+            Some(Value::Varint(v) | Value::Fixed(v)) => v,
+            _ => 0,
+        }
+    }
+
+    /// The string at `path`, empty when absent.
+    pub fn string(b: &[u8], path: &[u64]) -> String {
+        match at(b, path) {
+            Some(Value::Bytes(v)) => String::from_utf8_lossy(v).into_owned(),
+            _ => String::new(),
+        }
+    }
+}

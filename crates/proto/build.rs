@@ -8,6 +8,10 @@ const PROTO_FILES: &[&str] = &[
     "proto/frame.proto",
     "proto/common.proto",
     "proto/messages.proto",
+    "proto/notices.proto",
+    "proto/platform.proto",
+    "proto/linkmic.proto",
+    "proto/observed.proto",
 ];
 
 fn main() -> Result<(), Box<dyn Error>> {

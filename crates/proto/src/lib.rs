@@ -5,6 +5,7 @@
 //! * [`frame`] — decoding/encoding of WebSocket push frames (gzip, size limits, client
 //!   frames), with errors in [`CodecError`].
 
+pub mod aggregate;
 mod decode;
 pub mod error;
 pub mod frame;
@@ -25,6 +26,7 @@ pub mod webcast {
     include!(concat!(env!("OUT_DIR"), "/webcast.rs"));
 }
 
+pub use aggregate::Aggregates;
 pub use error::CodecError;
 pub use frame::{
     DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_FRAME_BYTES, DecodedFrame, FrameLimits, GZIP_MAGIC,
