@@ -239,3 +239,72 @@ pub fn assert_same(got: &[String], want: &[String], what: &str) {
         first.and_then(|i| show(want.get(i))),
     );
 }
+
+/// A fresh empty directory under the system temp dir (left behind for inspection).
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let d = std::env::temp_dir().join(format!(
+        "ttlive-outputs-{name}-{}-{nanos}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// True when tests that need something this machine may lack must fail instead of skipping.
+pub fn required() -> bool {
+    std::env::var("TTLIVE_REQUIRE_SERVERS").is_ok_and(|v| v == "1")
+}
+
+/// A small tmpfs mounted on a fresh directory (needs root): a real full disk. `None`, after
+/// saying why, where it cannot be mounted (a failure under `TTLIVE_REQUIRE_SERVERS=1`).
+pub struct Tmpfs {
+    pub dir: std::path::PathBuf,
+}
+
+impl Tmpfs {
+    pub fn mount(name: &str, size: &str) -> Option<Tmpfs> {
+        let dir = temp_dir(name);
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .output();
+        match out {
+            Ok(o) if o.status.success() => Some(Tmpfs { dir }),
+            other => {
+                let why = match other {
+                    Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                assert!(
+                    !required(),
+                    "cannot mount a tmpfs for the full-disk test: {why}"
+                );
+                eprintln!(
+                    "SKIPPED: the full-disk test needs a small tmpfs and could not mount one ({why}); run it as root"
+                );
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.dir).status();
+    }
+}
+
+/// Fills the filesystem at `dir` with a file until writing fails; returns the file.
+pub fn fill_disk(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let path = dir.join("filler");
+    let mut f = std::fs::File::create(&path).unwrap();
+    let block = vec![0u8; 4096];
+    while f.write_all(&block).is_ok() {}
+    let _ = f.sync_all();
+    path
+}
