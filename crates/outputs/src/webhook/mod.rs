@@ -125,6 +125,9 @@ pub struct WebhookStatus {
 
 struct Shared {
     name: String,
+    batch_max: usize,
+    /// Events dropped and not yet told to the receiver (the gap record did not fit either).
+    untold_gap: Mutex<u64>,
     status: Mutex<WebhookStatus>,
     spool: Mutex<Spool>,
     spooled: Notify,
@@ -138,6 +141,34 @@ impl Shared {
 
     fn spool(&self) -> std::sync::MutexGuard<'_, Spool> {
         self.spool.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Appends a `gap` delivery for the events dropped so far, if any and if it fits; kept
+    /// for later otherwise.
+    fn tell_gap(&self, spool: &mut Spool) {
+        let mut untold = self.untold_gap.lock().unwrap_or_else(|e| e.into_inner());
+        if *untold == 0 {
+            return;
+        }
+        let gap = gap_event(
+            *untold,
+            "the webhook output dropped events: its spool was full",
+        );
+        let body = serde_json::to_string(&gap).unwrap_or_default();
+        let body = if self.batch_max == 1 {
+            body
+        } else {
+            format!("[{body}]")
+        };
+        let rec = Record {
+            id: webhook_id(&body),
+            created_ms: clock::now_ms(),
+            events: 1,
+            body,
+        };
+        if spool.append(&rec).is_ok() {
+            *untold = 0;
+        }
     }
 }
 
@@ -244,6 +275,8 @@ impl Webhook {
         let pending = spool.pending_bytes();
         let shared = Arc::new(Shared {
             name: name.clone(),
+            batch_max: cfg.batch_max.max(1),
+            untold_gap: Mutex::new(0),
             status: Mutex::new(WebhookStatus {
                 spooled_bytes: pending,
                 ..WebhookStatus::default()
@@ -426,6 +459,7 @@ async fn spool_events(shared: &Arc<Shared>, events: Vec<String>, batch_max: usiz
                 .collect()
         };
         let mut spool = shared2.spool();
+        shared2.tell_gap(&mut spool);
         for r in &records {
             if let Err(e) = spool.append(r) {
                 dropped += r.events;
@@ -449,21 +483,9 @@ async fn spool_events(shared: &Arc<Shared>, events: Vec<String>, batch_max: usiz
             s.dropped += dropped;
             s.last_error = last_err;
         });
-        // Tell the receiver, once there is room again (a gap record is small).
-        let gap = gap_event(dropped, "the webhook spool was full: events were dropped");
-        let body = serde_json::to_string(&gap).unwrap_or_default();
-        let body = if batch_max == 1 {
-            body
-        } else {
-            format!("[{body}]")
-        };
-        let rec = Record {
-            id: webhook_id(&body),
-            created_ms: clock::now_ms(),
-            events: 1,
-            body,
-        };
-        let _ = shared.spool().append(&rec);
+        // The receiver is told with a `gap` delivery as soon as it fits in the spool.
+        *shared.untold_gap.lock().unwrap_or_else(|e| e.into_inner()) += dropped;
+        shared.tell_gap(&mut shared.spool());
     }
     shared.spooled.notify_one();
 }
@@ -615,6 +637,7 @@ impl Sender {
         let res = tokio::task::spawn_blocking(move || {
             let mut spool = shared.spool();
             let r = spool.ack(pos);
+            shared.tell_gap(&mut spool);
             (r, spool.pending_bytes())
         })
         .await;
