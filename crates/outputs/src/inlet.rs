@@ -59,7 +59,7 @@ impl Inlet {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        crate::lock(&self.state)
     }
 
     /// Queues an event, or counts it as dropped when the queue is full. Never waits.
@@ -182,6 +182,79 @@ impl Inlet {
     /// Events queued now.
     pub(crate) fn len(&self) -> usize {
         self.lock().events
+    }
+}
+
+/// Events (not gap markers) among `items`.
+pub(crate) fn event_count(items: &[Item]) -> u64 {
+    items.iter().filter(|i| matches!(i, Item::Event(_))).count() as u64
+}
+
+/// Events the gap markers among `items` stand for.
+pub(crate) fn gap_count(items: &[Item]) -> u64 {
+    items
+        .iter()
+        .map(|i| match i {
+            Item::Gap { missed } => *missed,
+            Item::Event(_) => 0,
+        })
+        .sum()
+}
+
+/// How a writer thread drains its inlet.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Drain {
+    /// Items per batch at most.
+    pub(crate) max: usize,
+    /// How long a batch waits to fill after its first item.
+    pub(crate) linger: Duration,
+    /// After the inlet closed, how long a failing write is retried before giving up.
+    pub(crate) grace: Duration,
+}
+
+/// The loop of an output that writes on a thread of its own (archive, files): takes batches
+/// from `inlet` and calls `write` until each goes through, pausing between failures (50 ms,
+/// doubling up to 5 s) and telling `failed` of each (with the batch size). A batch is never
+/// dropped while the inlet is open; meanwhile new events queue up, and those that do not fit
+/// come out later as a gap. Returns when the inlet is closed and drained (0), or when writes
+/// kept failing for `grace` after it closed: then the number of events given up.
+pub(crate) fn drain_blocking<E>(
+    inlet: &Inlet,
+    drain: Drain,
+    mut write: impl FnMut(&[Item]) -> Result<(), E>,
+    mut failed: impl FnMut(&E, usize),
+) -> u64 {
+    let mut pending: Vec<Item> = Vec::new();
+    let mut pause = Duration::from_millis(50);
+    let mut failing_since_close: Option<Instant> = None;
+    loop {
+        if pending.is_empty() {
+            match inlet.recv_batch_blocking(drain.max, Duration::from_secs(1), drain.linger) {
+                None => return 0,
+                Some(items) => pending = items,
+            }
+            if pending.is_empty() {
+                continue;
+            }
+        }
+        match write(&pending) {
+            Ok(()) => {
+                pending.clear();
+                pause = Duration::from_millis(50);
+                failing_since_close = None;
+            }
+            Err(e) => {
+                failed(&e, pending.len());
+                if inlet.is_closed() {
+                    let since = *failing_since_close.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= drain.grace {
+                        return event_count(&pending) + inlet.len() as u64;
+                    }
+                }
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+        }
     }
 }
 

@@ -30,7 +30,7 @@ use crate::clock;
 use crate::config::JsonlConfig;
 use crate::error::JsonlError;
 use crate::feed::gap_event;
-use crate::inlet::{self, Inlet, Item};
+use crate::inlet::{self, Drain, Inlet, Item};
 use crate::instrument;
 
 const OUTPUT: &str = "jsonl";
@@ -174,7 +174,7 @@ impl Writer {
                 rotated += 1;
             }
         }
-        let mut st = status.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = crate::lock(status);
         st.lines += written;
         st.rotations += rotated;
         st.last_error = None;
@@ -245,7 +245,7 @@ fn gzip(path: &Path) -> io::Result<()> {
 pub struct JsonlOutput {
     inlet: Arc<Inlet>,
     status: Arc<Mutex<JsonlStatus>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    thread: crate::WriterThread,
 }
 
 impl fmt::Debug for JsonlOutput {
@@ -278,17 +278,13 @@ impl JsonlOutput {
         Ok(JsonlOutput {
             inlet,
             status,
-            thread: Mutex::new(Some(thread)),
+            thread: crate::WriterThread::new(Some(thread)),
         })
     }
 
     /// Counters and the last error.
     pub fn status(&self) -> JsonlStatus {
-        let mut s = self
-            .status
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let mut s = crate::lock(&self.status).clone();
         s.queued = self.inlet.len();
         s
     }
@@ -296,62 +292,40 @@ impl JsonlOutput {
     /// Waits, after the bus closed, until everything queued is written and rotated files
     /// are compressed.
     pub async fn finish(&self) {
-        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(t) = thread {
-            let _ = tokio::task::spawn_blocking(move || t.join()).await;
-        }
+        self.thread.join().await;
     }
 }
 
 fn run(writer: &mut Writer, inlet: &Inlet, status: &Mutex<JsonlStatus>) {
-    let mut pending: Vec<Item> = Vec::new();
-    let mut pause = Duration::from_millis(50);
-    loop {
-        if pending.is_empty() {
-            match inlet.recv_batch_blocking(4096, Duration::from_secs(1), Duration::from_millis(20))
-            {
-                None => break,
-                Some(items) => pending = items,
-            }
-            if pending.is_empty() {
-                continue;
-            }
+    let drain = Drain {
+        max: 4096,
+        linger: Duration::from_millis(20),
+        grace: Duration::from_secs(10),
+    };
+    let write = |items: &[Item]| {
+        writer.write(items, status)?;
+        let dropped = inlet::gap_count(items);
+        if dropped > 0 {
+            crate::lock(status).dropped += dropped;
         }
-        let dropped: u64 = pending
-            .iter()
-            .map(|i| match i {
-                Item::Gap { missed } => *missed,
-                Item::Event(_) => 0,
-            })
-            .sum();
-        match writer.write(&pending, status) {
-            Ok(()) => {
-                if dropped > 0 {
-                    status.lock().unwrap_or_else(|e| e.into_inner()).dropped += dropped;
-                }
-                pending.clear();
-                pause = Duration::from_millis(50);
-            }
-            Err(e) => {
-                let text = crate::error_chain(&e);
-                tracing::warn!(error = %text, events = pending.len(), "jsonl: write failed, will retry");
-                instrument::output_error(OUTPUT);
-                {
-                    let mut st = status.lock().unwrap_or_else(|e| e.into_inner());
-                    st.errors += 1;
-                    st.last_error = Some(text);
-                }
-                if inlet.is_closed() && pause >= Duration::from_secs(5) {
-                    tracing::error!(
-                        events = pending.len() + inlet.len(),
-                        "jsonl: giving up on the events still queued at shutdown"
-                    );
-                    break;
-                }
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_secs(5));
-            }
-        }
+        Ok::<(), JsonlError>(())
+    };
+    let failed = |e: &JsonlError, events: usize| {
+        let text = crate::error_chain(e);
+        tracing::warn!(error = %text, events, "jsonl: write failed, will retry");
+        instrument::output_error(OUTPUT);
+        let mut st = crate::lock(status);
+        st.errors += 1;
+        st.last_error = Some(text);
+    };
+    let lost = inlet::drain_blocking(inlet, drain, write, failed);
+    if lost > 0 {
+        tracing::error!(
+            lost,
+            "jsonl: giving up on the events still queued at shutdown"
+        );
+        instrument::dropped(OUTPUT, lost);
+        crate::lock(status).dropped += lost;
     }
     writer.close();
 }

@@ -12,6 +12,39 @@
 //! | [`webhook`] | signed POSTs (Standard Webhooks), retries, a disk spool, dead letters | `--webhook URL` |
 //! | [`jsonl`] | JSON-lines files per room and day, rotated by size, gzip'd on rotation | `--jsonl DIR` |
 //!
+//! # In an application
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use ttlive_eventbus::EventBus;
+//! use ttlive_outputs::{Archive, FeedConfig, FeedHub, SqliteConfig, Webhook, WebhookConfig};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let bus = EventBus::new();
+//! let archive = Archive::sqlite(&bus, &SqliteConfig::new("ttlive.sqlite"))?;
+//! let hook = Webhook::start(
+//!     &bus,
+//!     &WebhookConfig::new("https://example.org/hooks/tiktok").secret_from_env(),
+//! )?;
+//! let feed = FeedHub::start(&bus, FeedConfig::default());
+//! let app = axum::Router::new().merge(feed.router()); // + the application's own routes
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! tokio::spawn(async move { axum::serve(listener, app).await });
+//! // … attach sources to `bus`; at shutdown:
+//! bus.close().await;
+//! archive.finish().await;
+//! hook.finish(Duration::from_secs(10)).await;
+//! # Ok(()) }
+//! ```
+//!
+//! # For the command line
+//!
+//! | command | calls |
+//! |---|---|
+//! | `tiktok-live stats --sqlite FILE [--room USER] [--session N] [--json]` | [`archive::query::stats`] → [`StatsReport`](archive::query::StatsReport) (`Display` for text, `Serialize` for `--json`) |
+//! | `tiktok-live export --sqlite FILE --since T [--room USER] --json` | [`parse_since`] then [`archive::query::export`] to stdout |
+//! | `serve --sqlite FILE` / `--postgres URL` / `--jsonl DIR` / `--webhook URL --webhook-secret S` | [`Archive::sqlite`] / [`Archive::postgres`] / [`JsonlOutput::start`] / [`Webhook::start`] with the [`config`] structs |
+//!
 //! # Backpressure and gaps
 //!
 //! Every output reads the bus through a lossless subscription drained by a task that only
@@ -71,6 +104,29 @@ pub use instrument::describe;
 pub use jsonl::{JsonlOutput, JsonlStatus};
 pub use select::{RoomDirectory, RoomRef, Rooms, Selection};
 pub use webhook::{Webhook, WebhookStatus};
+
+/// Locks a mutex, taking the data even if a thread panicked while holding it (every value
+/// behind these locks stays valid between statements).
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The thread an output writes on, joined without blocking the runtime.
+pub(crate) struct WriterThread(std::sync::Mutex<Option<std::thread::JoinHandle<()>>>);
+
+impl WriterThread {
+    pub(crate) fn new(handle: Option<std::thread::JoinHandle<()>>) -> Self {
+        WriterThread(std::sync::Mutex::new(handle))
+    }
+
+    /// Waits for the thread to end (once; later calls return at once).
+    pub(crate) async fn join(&self) {
+        let handle = lock(&self.0).take();
+        if let Some(t) = handle {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+    }
+}
 
 /// An error and its causes on one line (`a: b: c`), for logs.
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {

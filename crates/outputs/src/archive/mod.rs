@@ -27,8 +27,7 @@ pub mod query;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 use ttlive_eventbus::{Event, EventBus, Filter};
@@ -37,7 +36,7 @@ use crate::clock;
 use crate::config::SqliteConfig;
 use crate::error::{ArchiveError, ArchiveErrorKind};
 use crate::feed::gap_event;
-use crate::inlet::{self, Inlet, Item};
+use crate::inlet::{self, Drain, Inlet, Item};
 use crate::instrument;
 
 pub use sqlite::SqliteResume;
@@ -310,7 +309,7 @@ struct Shared {
 
 impl Shared {
     fn update(&self, f: impl FnOnce(&mut ArchiveStatus)) {
-        f(&mut self.status.lock().unwrap_or_else(|e| e.into_inner()));
+        f(&mut crate::lock(&self.status));
     }
 }
 
@@ -319,7 +318,7 @@ pub struct Archive {
     backend: &'static str,
     inlet: Arc<Inlet>,
     shared: Arc<Shared>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    thread: crate::WriterThread,
 }
 
 impl fmt::Debug for Archive {
@@ -431,18 +430,13 @@ impl Archive {
             backend: S::BACKEND,
             inlet,
             shared,
-            thread: Mutex::new(thread),
+            thread: crate::WriterThread::new(thread),
         }
     }
 
     /// Counters and the last error.
     pub fn status(&self) -> ArchiveStatus {
-        let mut s = self
-            .shared
-            .status
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let mut s = crate::lock(&self.shared.status).clone();
         s.queued = self.inlet.len();
         s
     }
@@ -451,83 +445,55 @@ impl Archive {
     /// stopped). A database that keeps failing is retried for 10 s more, then what is left is
     /// given up (logged and counted as dropped).
     pub async fn finish(&self) {
-        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(t) = thread {
-            let _ = tokio::task::spawn_blocking(move || t.join()).await;
-        }
+        self.thread.join().await;
     }
 }
 
 fn run<S: Store>(mut store: S, inlet: &Inlet, shared: &Shared, batching: Batching) {
     let mut book = Book::default();
-    let mut pending: Vec<Item> = Vec::new();
-    let mut pause = Duration::from_millis(50);
-    let mut failing_since_close: Option<Instant> = None;
-    loop {
-        if pending.is_empty() {
-            match inlet.recv_batch_blocking(batching.max, Duration::from_secs(1), batching.linger) {
-                None => return,
-                Some(items) => pending = items,
-            }
-            if pending.is_empty() {
-                continue;
-            }
+    let drain = Drain {
+        max: batching.max,
+        linger: batching.linger,
+        grace: CLOSING_GRACE,
+    };
+    let write = |items: &[Item]| match write_batch(&mut store, &mut book, items, clock::now_ms()) {
+        Ok(w) => {
+            instrument::archive_batch(S::BACKEND, items.len());
+            instrument::events_out(S::BACKEND, w.inserted);
+            shared.update(|s| {
+                s.inserted += w.inserted;
+                s.duplicates += w.duplicates;
+                s.batches += 1;
+                s.dropped += inlet::gap_count(items);
+                s.last_error = None;
+            });
+            Ok(())
         }
-        let dropped: u64 = pending
-            .iter()
-            .map(|i| match i {
-                Item::Gap { missed } => *missed,
-                Item::Event(_) => 0,
-            })
-            .sum();
-        match write_batch(&mut store, &mut book, &pending, clock::now_ms()) {
-            Ok(w) => {
-                instrument::archive_batch(S::BACKEND, pending.len());
-                instrument::events_out(S::BACKEND, w.inserted);
-                shared.update(|s| {
-                    s.inserted += w.inserted;
-                    s.duplicates += w.duplicates;
-                    s.batches += 1;
-                    s.dropped += dropped;
-                    s.last_error = None;
-                });
-                pending.clear();
-                pause = Duration::from_millis(50);
-                failing_since_close = None;
-            }
-            Err(e) => {
-                store.rollback();
-                book = Book::default();
-                let kind = e.kind();
-                let text = crate::error_chain(&e);
-                tracing::warn!(backend = S::BACKEND, kind = kind.as_str(), error = %text,
-                    events = pending.len(), "archive: write failed, will retry");
-                instrument::archive_error(S::BACKEND, kind.as_str());
-                shared.update(|s| {
-                    s.errors += 1;
-                    s.last_error = Some((kind, text));
-                });
-                if inlet.is_closed() {
-                    let since = *failing_since_close.get_or_insert_with(Instant::now);
-                    if since.elapsed() > CLOSING_GRACE {
-                        let lost = pending
-                            .iter()
-                            .filter(|i| matches!(i, Item::Event(_)))
-                            .count() as u64
-                            + inlet.len() as u64;
-                        tracing::error!(
-                            backend = S::BACKEND,
-                            lost,
-                            "archive: giving up on the events still queued at shutdown"
-                        );
-                        instrument::dropped(S::BACKEND, lost);
-                        shared.update(|s| s.dropped += lost);
-                        return;
-                    }
-                }
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_secs(5));
-            }
+        Err(e) => {
+            store.rollback();
+            book = Book::default();
+            Err(e)
         }
+    };
+    let failed = |e: &ArchiveError, events: usize| {
+        let kind = e.kind();
+        let text = crate::error_chain(e);
+        tracing::warn!(backend = S::BACKEND, kind = kind.as_str(), error = %text, events,
+            "archive: write failed, will retry");
+        instrument::archive_error(S::BACKEND, kind.as_str());
+        shared.update(|s| {
+            s.errors += 1;
+            s.last_error = Some((kind, text));
+        });
+    };
+    let lost = inlet::drain_blocking(inlet, drain, write, failed);
+    if lost > 0 {
+        tracing::error!(
+            backend = S::BACKEND,
+            lost,
+            "archive: giving up on the events still queued at shutdown"
+        );
+        instrument::dropped(S::BACKEND, lost);
+        shared.update(|s| s.dropped += lost);
     }
 }

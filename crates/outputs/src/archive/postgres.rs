@@ -76,13 +76,11 @@ async fn migrate(client: &Client) -> Result<(), ArchiveError> {
         .await
         .map_err(pg("reading the schema version"))?
         .get(0);
-    if version > schema::LATEST {
-        return Err(ArchiveError::SchemaTooNew {
-            found: version,
-            known: schema::LATEST,
-        });
-    }
-    for (step, sql) in schema::POSTGRES.iter().enumerate().skip(version as usize) {
+    schema::check(version)?;
+    for (step, sql) in schema::steps(schema::Dialect::Postgres)
+        .enumerate()
+        .skip(version as usize)
+    {
         let v = step as i64 + 1;
         let script =
             format!("BEGIN; {sql}; INSERT INTO ttlive_schema (version) VALUES ({v}); COMMIT;");

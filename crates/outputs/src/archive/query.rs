@@ -103,12 +103,7 @@ mod id_string {
 /// The statistics of the sessions `query` selects, read from the SQLite archive at `db`.
 pub fn stats(db: &Path, query: &StatsQuery) -> Result<StatsReport, ArchiveError> {
     let conn = sqlite::open_ro(db)?;
-    let room = query
-        .room
-        .as_deref()
-        .map(|r| r.parse::<RoomRef>())
-        .transpose()
-        .map_err(|_| ArchiveError::BadRoom(query.room.clone().unwrap_or_default()))?;
+    let room = parse_room(query.room.as_deref())?;
     let (room_id, handle) = match &room {
         Some(RoomRef::Id(id)) => (Some(to_sql(*id)), None),
         Some(RoomRef::Handle(h)) => (None, Some(h.as_str())),
@@ -145,6 +140,14 @@ pub fn stats(db: &Path, query: &StatsQuery) -> Result<StatsReport, ArchiveError>
         )?);
     }
     Ok(StatsReport { sessions })
+}
+
+fn parse_room(room: Option<&str>) -> Result<Option<RoomRef>, ArchiveError> {
+    room.map(|r| {
+        r.parse::<RoomRef>()
+            .map_err(|_| ArchiveError::BadRoom(r.to_owned()))
+    })
+    .transpose()
 }
 
 fn u(v: i64) -> u64 {
@@ -333,12 +336,7 @@ pub struct ExportQuery {
 /// `watch --json` prints them), in the order the archive received them. Returns how many.
 pub fn export(db: &Path, query: &ExportQuery, mut out: impl Write) -> Result<u64, ArchiveError> {
     let conn = sqlite::open_ro(db)?;
-    let room = query
-        .room
-        .as_deref()
-        .map(|r| r.parse::<RoomRef>())
-        .transpose()
-        .map_err(|_| ArchiveError::BadRoom(query.room.clone().unwrap_or_default()))?;
+    let room = parse_room(query.room.as_deref())?;
     let room_ids: Option<Vec<i64>> = match &room {
         None => None,
         Some(RoomRef::Id(id)) => Some(vec![to_sql(*id)]),

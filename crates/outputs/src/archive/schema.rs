@@ -16,35 +16,36 @@
 //!   `ended_at`, `end_reason`, and totals (`events`, `chats`, `likes`, `diamonds` of finished
 //!   gifts, `follows`, `shares`, `peak_viewers`), counted only for newly inserted events.
 
-/// SQLite, step by step; step `i` brings the database to version `i + 1`.
-pub(crate) const SQLITE: &[&str] = &[r#"
+/// Version 1, written once for both dialects: `{id}` is the auto-increment primary key type
+/// and `{int}` the 64-bit integer type.
+const V1: &str = r#"
 CREATE TABLE sessions (
-    id INTEGER PRIMARY KEY,
-    room_id INTEGER NOT NULL,
+    id {id},
+    room_id {int} NOT NULL,
     unique_id TEXT NOT NULL DEFAULT '',
-    started_at INTEGER NOT NULL,
-    ended_at INTEGER,
+    started_at {int} NOT NULL,
+    ended_at {int},
     end_reason TEXT,
-    events INTEGER NOT NULL DEFAULT 0,
-    chats INTEGER NOT NULL DEFAULT 0,
-    likes INTEGER NOT NULL DEFAULT 0,
-    diamonds INTEGER NOT NULL DEFAULT 0,
-    follows INTEGER NOT NULL DEFAULT 0,
-    shares INTEGER NOT NULL DEFAULT 0,
-    peak_viewers INTEGER NOT NULL DEFAULT 0,
+    events {int} NOT NULL DEFAULT 0,
+    chats {int} NOT NULL DEFAULT 0,
+    likes {int} NOT NULL DEFAULT 0,
+    diamonds {int} NOT NULL DEFAULT 0,
+    follows {int} NOT NULL DEFAULT 0,
+    shares {int} NOT NULL DEFAULT 0,
+    peak_viewers {int} NOT NULL DEFAULT 0,
     UNIQUE (room_id, started_at)
 );
 CREATE INDEX sessions_open ON sessions (room_id) WHERE ended_at IS NULL;
 CREATE TABLE events (
-    id INTEGER PRIMARY KEY,
-    room_id INTEGER NOT NULL,
-    msg_id INTEGER NOT NULL,
+    id {id},
+    room_id {int} NOT NULL,
+    msg_id {int} NOT NULL,
     type TEXT NOT NULL,
-    create_time INTEGER NOT NULL,
-    received_at INTEGER NOT NULL,
-    user_id INTEGER,
+    create_time {int} NOT NULL,
+    received_at {int} NOT NULL,
+    user_id {int},
     unique_id TEXT,
-    session_id INTEGER REFERENCES sessions (id),
+    session_id {int} REFERENCES sessions (id),
     json TEXT NOT NULL
 );
 CREATE UNIQUE INDEX events_message ON events (room_id, msg_id, type) WHERE msg_id <> 0;
@@ -52,46 +53,41 @@ CREATE UNIQUE INDEX events_lifecycle ON events (room_id, type, create_time) WHER
 CREATE INDEX events_session ON events (session_id, type);
 CREATE INDEX events_time ON events (create_time);
 CREATE INDEX events_received ON events (received_at);
-"#];
+"#;
 
-/// PostgreSQL, step by step (same shape as SQLite's).
-#[cfg(feature = "postgres")]
-pub(crate) const POSTGRES: &[&str] = &[r#"
-CREATE TABLE sessions (
-    id BIGSERIAL PRIMARY KEY,
-    room_id BIGINT NOT NULL,
-    unique_id TEXT NOT NULL DEFAULT '',
-    started_at BIGINT NOT NULL,
-    ended_at BIGINT,
-    end_reason TEXT,
-    events BIGINT NOT NULL DEFAULT 0,
-    chats BIGINT NOT NULL DEFAULT 0,
-    likes BIGINT NOT NULL DEFAULT 0,
-    diamonds BIGINT NOT NULL DEFAULT 0,
-    follows BIGINT NOT NULL DEFAULT 0,
-    shares BIGINT NOT NULL DEFAULT 0,
-    peak_viewers BIGINT NOT NULL DEFAULT 0,
-    UNIQUE (room_id, started_at)
-);
-CREATE INDEX sessions_open ON sessions (room_id) WHERE ended_at IS NULL;
-CREATE TABLE events (
-    id BIGSERIAL PRIMARY KEY,
-    room_id BIGINT NOT NULL,
-    msg_id BIGINT NOT NULL,
-    type TEXT NOT NULL,
-    create_time BIGINT NOT NULL,
-    received_at BIGINT NOT NULL,
-    user_id BIGINT,
-    unique_id TEXT,
-    session_id BIGINT REFERENCES sessions (id),
-    json TEXT NOT NULL
-);
-CREATE UNIQUE INDEX events_message ON events (room_id, msg_id, type) WHERE msg_id <> 0;
-CREATE UNIQUE INDEX events_lifecycle ON events (room_id, type, create_time) WHERE msg_id = 0;
-CREATE INDEX events_session ON events (session_id, type);
-CREATE INDEX events_time ON events (create_time);
-CREATE INDEX events_received ON events (received_at);
-"#];
+/// The steps, in order; step `i` brings a database to version `i + 1`.
+const STEPS: &[&str] = &[V1];
 
 /// The newest version this build knows.
-pub(crate) const LATEST: i64 = SQLITE.len() as i64;
+pub(crate) const LATEST: i64 = STEPS.len() as i64;
+
+/// The SQL dialects the archive speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    #[cfg(feature = "postgres")]
+    Postgres,
+}
+
+/// The migration steps in `dialect`.
+pub(crate) fn steps(dialect: Dialect) -> impl Iterator<Item = String> {
+    let (id, int) = match dialect {
+        Dialect::Sqlite => ("INTEGER PRIMARY KEY", "INTEGER"),
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => ("BIGSERIAL PRIMARY KEY", "BIGINT"),
+    };
+    STEPS
+        .iter()
+        .map(move |s| s.replace("{id}", id).replace("{int}", int))
+}
+
+/// Refuses a database written by a newer build.
+pub(crate) fn check(version: i64) -> Result<(), crate::error::ArchiveError> {
+    if version > LATEST {
+        return Err(crate::error::ArchiveError::SchemaTooNew {
+            found: version,
+            known: LATEST,
+        });
+    }
+    Ok(())
+}

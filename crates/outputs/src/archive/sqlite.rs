@@ -51,12 +51,7 @@ pub(crate) fn open_ro(path: &Path) -> Result<Connection, ArchiveError> {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(open_err)?;
-    if version > schema::LATEST {
-        return Err(ArchiveError::SchemaTooNew {
-            found: version,
-            known: schema::LATEST,
-        });
-    }
+    schema::check(version)?;
     if version == 0 {
         return Err(ArchiveError::NotAnArchive(path.to_owned()));
     }
@@ -67,17 +62,15 @@ fn migrate(conn: &mut Connection) -> Result<(), ArchiveError> {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(ArchiveError::sqlite("reading the schema version"))?;
-    if version > schema::LATEST {
-        return Err(ArchiveError::SchemaTooNew {
-            found: version,
-            known: schema::LATEST,
-        });
-    }
-    for (step, sql) in schema::SQLITE.iter().enumerate().skip(version as usize) {
+    schema::check(version)?;
+    for (step, sql) in schema::steps(schema::Dialect::Sqlite)
+        .enumerate()
+        .skip(version as usize)
+    {
         let tx = conn
             .transaction()
             .map_err(ArchiveError::sqlite("migrating the schema"))?;
-        tx.execute_batch(sql)
+        tx.execute_batch(&sql)
             .map_err(ArchiveError::sqlite("migrating the schema"))?;
         tx.pragma_update(None, "user_version", step as i64 + 1)
             .map_err(ArchiveError::sqlite("migrating the schema"))?;
@@ -259,7 +252,7 @@ impl ResumeStore for SqliteResume {
         after_row: i64,
         limit: usize,
     ) -> Result<Vec<ArchivedEvent>, ArchiveError> {
-        let mut guard = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = crate::lock(&self.conn);
         if guard.is_none() {
             *guard = Some(open_ro(&self.path)?);
         }

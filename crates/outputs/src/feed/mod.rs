@@ -228,7 +228,7 @@ pub(crate) fn gap_event(missed: u64, reason: &str) -> Event {
 }
 
 fn lock(ring: &Mutex<Ring>) -> MutexGuard<'_, Ring> {
-    ring.lock().unwrap_or_else(|e| e.into_inner())
+    crate::lock(ring)
 }
 
 impl Hub {

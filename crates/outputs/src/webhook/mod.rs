@@ -136,17 +136,17 @@ struct Shared {
 
 impl Shared {
     fn update(&self, f: impl FnOnce(&mut WebhookStatus)) {
-        f(&mut self.status.lock().unwrap_or_else(|e| e.into_inner()));
+        f(&mut crate::lock(&self.status));
     }
 
     fn spool(&self) -> std::sync::MutexGuard<'_, Spool> {
-        self.spool.lock().unwrap_or_else(|e| e.into_inner())
+        crate::lock(&self.spool)
     }
 
     /// Appends a `gap` delivery for the events dropped so far, if any and if it fits; kept
     /// for later otherwise.
     fn tell_gap(&self, spool: &mut Spool) {
-        let mut untold = self.untold_gap.lock().unwrap_or_else(|e| e.into_inner());
+        let mut untold = crate::lock(&self.untold_gap);
         if *untold == 0 {
             return;
         }
@@ -317,12 +317,7 @@ impl Webhook {
 
     /// Counters and the last error.
     pub fn status(&self) -> WebhookStatus {
-        let mut s = self
-            .shared
-            .status
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let mut s = crate::lock(&self.shared.status).clone();
         s.spooled_bytes = self.shared.spool().pending_bytes();
         s
     }
@@ -484,7 +479,7 @@ async fn spool_events(shared: &Arc<Shared>, events: Vec<String>, batch_max: usiz
             s.last_error = last_err;
         });
         // The receiver is told with a `gap` delivery as soon as it fits in the spool.
-        *shared.untold_gap.lock().unwrap_or_else(|e| e.into_inner()) += dropped;
+        *crate::lock(&shared.untold_gap) += dropped;
         shared.tell_gap(&mut shared.spool());
     }
     shared.spooled.notify_one();
