@@ -571,7 +571,8 @@ impl Sender {
             }
             Err(e) => Outcome::Retry {
                 label: if e.is_timeout() { "timeout" } else { "network" },
-                error: crate::error_chain(&e),
+                // Without the URL: it may carry a token the receiver asked for.
+                error: crate::error_chain(&e.without_url()),
                 retry_after: None,
             },
         }
