@@ -26,7 +26,8 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::{Query, State};
 use axum::response::Response;
 use bytes::Bytes;
-use tokio::sync::broadcast::error::RecvError;
+use futures_util::SinkExt;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::Instant;
 
 use super::{Attach, ClientSlot, FeedHub, FeedQuery};
@@ -85,17 +86,30 @@ async fn run(
         tokio::select! {
             r = rx.recv() => match r {
                 Ok(item) => {
-                    if sel.matches(item.event(), hub.rooms())
-                        && socket.send(Message::Text(item.json.clone())).await.is_err()
-                    {
+                    // Queue this event and whatever else is ready, then flush once: one
+                    // write for a burst instead of one per event.
+                    let mut next = Some(item);
+                    let mut ready = 0;
+                    while let Some(item) = next.take() {
+                        if sel.matches(item.event(), hub.rooms())
+                            && socket.feed(Message::Text(item.json.clone())).await.is_err()
+                        {
+                            return;
+                        }
+                        ready += 1;
+                        if ready < BURST {
+                            match rx.try_recv() {
+                                Ok(more) => next = Some(more),
+                                Err(TryRecvError::Lagged(n)) => return too_slow(socket, n).await,
+                                Err(_) => {}
+                            }
+                        }
+                    }
+                    if socket.flush().await.is_err() {
                         return;
                     }
                 }
-                Err(RecvError::Lagged(n)) => {
-                    instrument::feed_closed("too_slow");
-                    let reason = format!("too slow: fell {n} events behind");
-                    return close(socket, CLOSE_TOO_SLOW, &reason).await;
-                }
+                Err(RecvError::Lagged(n)) => return too_slow(socket, n).await,
                 Err(RecvError::Closed) => return close(socket, 1001, "going away").await,
             },
             m = socket.recv() => match m {
@@ -125,6 +139,15 @@ async fn run(
             }
         }
     }
+}
+
+/// Events written before one flush, at most.
+const BURST: usize = 64;
+
+async fn too_slow(socket: WebSocket, behind: u64) {
+    instrument::feed_closed("too_slow");
+    let reason = format!("too slow: fell {behind} events behind");
+    close(socket, CLOSE_TOO_SLOW, &reason).await;
 }
 
 /// Sends a close frame and waits briefly for the client's answer.

@@ -18,8 +18,12 @@ use ttlive_source_tiktok::TikTokSource;
 
 /// Serves `router` on 127.0.0.1 (random port) until the test ends.
 pub async fn serve(router: axum::Router) -> SocketAddr {
+    use axum::serve::ListenerExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
     });
