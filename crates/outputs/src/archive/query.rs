@@ -306,7 +306,7 @@ impl fmt::Display for SessionStats {
                 };
                 writeln!(
                     f,
-                    "  {:>4}. {name} {}  {} diamonds in {} gifts",
+                    "  {:>4}. {name} {}  {} diamonds in {} gift{}",
                     rank + 1,
                     if g.nickname.is_empty() {
                         String::new()
@@ -314,7 +314,8 @@ impl fmt::Display for SessionStats {
                         format!("({})", g.nickname)
                     },
                     g.diamonds,
-                    g.gifts
+                    g.gifts,
+                    if g.gifts == 1 { "" } else { "s" }
                 )?;
             }
         }
