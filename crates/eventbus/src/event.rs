@@ -6,7 +6,8 @@
 //! Events serialize (serde) to one JSON object whose `type` is the event name users know from
 //! the Node library (`chat`, `gift`, `member`, `like`, `social`, `subscribe`, `roomUser`,
 //! `questionNew`, `linkMicBattle`, `linkMicArmies`, `emote`, `streamEnd`, others in camelCase,
-//! lifecycle as `connected`, `disconnected`, `reconnecting`, `gap`). Every event has `room_id`,
+//! lifecycle as `connected`, `disconnected`, `reconnecting`, `gap`, and a followed room's
+//! `roomState`). Every event has `room_id`,
 //! `msg_id` (64-bit ids as decimal strings), `create_time` (ms) and `method` (the wire message
 //! name). Field names are snake_case. Fields that are empty or unknown are left out.
 
@@ -963,6 +964,71 @@ pub struct GapEvent {
     pub missed: Option<u64>,
 }
 
+/// What a followed room is doing, in a service that follows many rooms (`tiktok-live serve`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RoomState {
+    /// Not live: go-live detection runs.
+    #[default]
+    Waiting,
+    /// Live: a connection is being opened.
+    Connecting,
+    /// Connected and receiving events.
+    Live,
+    /// The connection dropped; the source is reconnecting.
+    Reconnecting,
+    /// No longer followed: removed, or ended by a fatal error (see the event's `error`).
+    Stopped,
+}
+
+impl RoomState {
+    /// Every state, in lifecycle order.
+    pub const ALL: &'static [RoomState] = &[
+        RoomState::Waiting,
+        RoomState::Connecting,
+        RoomState::Live,
+        RoomState::Reconnecting,
+        RoomState::Stopped,
+    ];
+
+    /// The state's name, as in JSON (`waiting`, `connecting`, `live`, `reconnecting`, `stopped`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            RoomState::Waiting => "waiting",
+            RoomState::Connecting => "connecting",
+            RoomState::Live => "live",
+            RoomState::Reconnecting => "reconnecting",
+            RoomState::Stopped => "stopped",
+        }
+    }
+}
+
+impl std::fmt::Display for RoomState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `roomState`: a followed room changed state (a service's room lifecycle).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomStateEvent {
+    #[serde(flatten)]
+    pub meta: EventMeta,
+    /// The streamer's handle.
+    pub user: String,
+    /// The state before; absent for a room that was just added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<RoomState>,
+    /// The state now.
+    pub to: RoomState,
+    /// Why, in a few words (`added`, `went live`, `stream ended`, `removed`…).
+    pub reason: String,
+    /// The error that caused the change, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// `unknown`: a message this library has no type for; the raw bytes are kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnknownEvent {
@@ -1016,7 +1082,8 @@ macro_rules! events {
                 None
             }
 
-            /// Connection lifecycle kinds (connected, disconnected, reconnecting, gap).
+            /// Lifecycle kinds: the connection's (connected, disconnected, reconnecting, gap) and a
+            /// followed room's (roomState).
             pub const fn is_lifecycle(self) -> bool {
                 match self { $(EventKind::$variant => $lifecycle,)* }
             }
@@ -1127,6 +1194,8 @@ events! {
     Reconnecting(ReconnectingEvent) = "reconnecting", true;
     /// Continuity lost.
     Gap(GapEvent) = "gap", true;
+    /// A followed room changed state (service room lifecycle).
+    RoomState(RoomStateEvent) = "roomState", true;
     /// A message with no type here; raw bytes kept.
     Unknown(UnknownEvent) = "unknown", false;
 }
@@ -1306,6 +1375,36 @@ mod tests {
         assert!(ChatEvent::from_event_ref(&ev).is_none());
         let ev = ChatEvent::from_event(ev).unwrap_err();
         assert_eq!(LikeEvent::from_event(ev).unwrap().total, 10);
+    }
+
+    #[test]
+    fn room_state_json_names_user_states_and_reason() {
+        let ev = Event::RoomState(RoomStateEvent {
+            meta: EventMeta {
+                room_id: 7_400_000_000_000_000_001,
+                create_time: 1_700_000_000_000,
+                ..EventMeta::default()
+            },
+            user: "river_otter".into(),
+            from: Some(RoomState::Waiting),
+            to: RoomState::Connecting,
+            reason: "went live".into(),
+            error: None,
+        });
+        let v: serde_json::Value = serde_json::to_value(&ev).unwrap();
+        assert_eq!(v["type"], "roomState");
+        assert_eq!(v["user"], "river_otter");
+        assert_eq!(v["from"], "waiting");
+        assert_eq!(v["to"], "connecting");
+        assert_eq!(v["reason"], "went live");
+        assert!(v.get("error").is_none());
+        assert!(EventKind::RoomState.is_lifecycle());
+        assert_eq!(serde_json::from_value::<Event>(v).unwrap(), ev);
+        let names: Vec<&str> = RoomState::ALL.iter().map(|s| s.name()).collect();
+        assert_eq!(
+            names,
+            ["waiting", "connecting", "live", "reconnecting", "stopped"]
+        );
     }
 
     #[test]

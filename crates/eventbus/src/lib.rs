@@ -30,9 +30,10 @@ pub use event::{
     GiftEvent, GiftInfo, GoalUpdateEvent, ImDeleteEvent, Image, LikeEvent, LinkMicArmiesEvent,
     LinkMicBattleEvent, LinkMicFanTicketEvent, LinkMicMethodEvent, LiveIntroEvent, LivePausedEvent,
     LiveResumedEvent, MemberAction, MemberEvent, PollEvent, PollOption, QuestionNewEvent,
-    RankEntry, RankUpdateEvent, ReconnectingEvent, RoomMessageEvent, RoomPinEvent, RoomUserEvent,
-    SocialAction, SocialEvent, StreamEndAction, StreamEndEvent, SubGoal, SubscribeEvent, TopViewer,
-    UnauthorizedMemberEvent, UnknownEvent, UnknownEventKind, User,
+    RankEntry, RankUpdateEvent, ReconnectingEvent, RoomMessageEvent, RoomPinEvent, RoomState,
+    RoomStateEvent, RoomUserEvent, SocialAction, SocialEvent, StreamEndAction, StreamEndEvent,
+    SubGoal, SubscribeEvent, TopViewer, UnauthorizedMemberEvent, UnknownEvent, UnknownEventKind,
+    User,
 };
 pub use scripted::{ScriptedSource, Step};
 pub use source::{EventSource, SourceEnd, SourceInfo, SourceItem};
