@@ -370,7 +370,11 @@ fn html(body: String) -> Resp {
 }
 
 fn sigi_page(shared: &Shared, uid: &str) -> Resp {
-    let state = match shared.user(uid).filter(|u| u.state != UserState::Unknown) {
+    let state = match shared
+        .user(uid)
+        .as_ref()
+        .filter(|u| u.state != UserState::Unknown)
+    {
         Some(u) => json!({
             "AppContext": {"appContext": {"language": "en", "region": "US"}},
             "LiveRoom": {
@@ -391,7 +395,11 @@ fn sigi_page(shared: &Shared, uid: &str) -> Resp {
 
 fn api_user_room(shared: &Shared, pairs: &[(String, String)]) -> Resp {
     let uid = param(pairs, "uniqueId").unwrap_or_default();
-    match shared.user(&uid).filter(|u| u.state != UserState::Unknown) {
+    match shared
+        .user(&uid)
+        .as_ref()
+        .filter(|u| u.state != UserState::Unknown)
+    {
         Some(u) => json_resp(
             StatusCode::OK,
             &json!({
@@ -416,6 +424,7 @@ fn room_info(shared: &Shared, pairs: &[(String, String)]) -> Resp {
         .and_then(|r| r.parse().ok())
         .unwrap_or(0);
     let user = shared.user_by_room(room);
+    let user = user.as_ref();
     let status = user.map_or(4, |u| status_of(u.state));
     let owner = user.map(|u| {
         json!({
@@ -484,7 +493,11 @@ fn gift_list() -> Resp {
 }
 
 fn euler_room_id(shared: &Shared, uid: &str) -> Resp {
-    match shared.user(uid).filter(|u| u.state != UserState::Unknown) {
+    match shared
+        .user(uid)
+        .as_ref()
+        .filter(|u| u.state != UserState::Unknown)
+    {
         Some(u) => json_resp(
             StatusCode::OK,
             &json!({

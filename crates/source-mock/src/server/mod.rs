@@ -131,7 +131,9 @@ impl ScriptFrame {
 /// State shared by every connection.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) users: Vec<UserEntry>,
+    /// Behind a lock so a test can start or end a stream while the server runs
+    /// ([`FakeServer::set_user_state`]).
+    users: std::sync::RwLock<Vec<UserEntry>>,
     pub(crate) feed: Feed,
     pub(crate) pace: Pace,
     pub(crate) history: bool,
@@ -169,25 +171,32 @@ impl Shared {
         }
     }
 
-    pub(crate) fn user(&self, unique_id: &str) -> Option<&UserEntry> {
-        let wanted = normalize_unique_id(unique_id);
-        self.users
-            .iter()
-            .find(|u| u.unique_id.eq_ignore_ascii_case(&wanted))
+    fn users(&self) -> std::sync::RwLockReadGuard<'_, Vec<UserEntry>> {
+        self.users.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn user_by_room(&self, room_id: u64) -> Option<&UserEntry> {
-        self.users
+    pub(crate) fn user(&self, unique_id: &str) -> Option<UserEntry> {
+        let wanted = normalize_unique_id(unique_id);
+        self.users()
+            .iter()
+            .find(|u| u.unique_id.eq_ignore_ascii_case(&wanted))
+            .cloned()
+    }
+
+    pub(crate) fn user_by_room(&self, room_id: u64) -> Option<UserEntry> {
+        self.users()
             .iter()
             .find(|u| u.room_id == room_id && u.state != UserState::Unknown)
+            .cloned()
     }
 
     /// The room to serve when a request names none we know: the first live user's.
     pub(crate) fn default_room(&self) -> u64 {
-        self.users
+        let users = self.users();
+        users
             .iter()
             .find(|u| u.state == UserState::Live)
-            .or_else(|| self.users.first())
+            .or_else(|| users.first())
             .map_or(0, |u| u.room_id)
     }
 
@@ -387,7 +396,7 @@ impl FakeServerBuilder {
         }
         let (log_version, _) = watch::channel(0);
         let shared = Arc::new(Shared {
-            users,
+            users: std::sync::RwLock::new(users),
             feed,
             pace: self.pace,
             history: self.history,
@@ -466,6 +475,24 @@ impl FakeServer {
     /// The room id of a configured user (0 for unknown users or names not configured).
     pub fn room_id(&self, unique_id: &str) -> u64 {
         self.shared.user(unique_id).map_or(0, |u| u.room_id)
+    }
+
+    /// Changes a configured user's state while the server runs: a stream starts (`Live`) or
+    /// ends (`Offline`) for the web routes and `room/check_alive` from now on. Open sockets are
+    /// left as they are (a feed's own stream end closes them). False for a name not configured.
+    pub fn set_user_state(&self, unique_id: &str, state: UserState) -> bool {
+        let wanted = normalize_unique_id(unique_id);
+        let mut users = self.shared.users.write().unwrap_or_else(|e| e.into_inner());
+        match users
+            .iter_mut()
+            .find(|u| u.unique_id.eq_ignore_ascii_case(&wanted))
+        {
+            Some(u) => {
+                u.state = state;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Everything clients did so far, in order.
