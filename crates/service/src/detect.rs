@@ -576,3 +576,50 @@ fn rate_limit_delay(e: &TikTokError) -> Option<Duration> {
         _ => None,
     }
 }
+
+/// Waiting for one room went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WaitError {
+    /// The clients could not be set up.
+    #[error(transparent)]
+    Setup(#[from] crate::egress::SetupError),
+    /// Detection ended without a live room.
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+}
+
+/// Go-live detection for one room, as `watch --wait` uses it: the same detector, budget and
+/// pace as the service, through the configuration's first egress. `known` is the room's last
+/// room id and when it was live (after a stream end, for `--follow`), so a stream that resumes
+/// in the same room is found by a live check.
+pub async fn wait_until_live(
+    user: &str,
+    conn: &crate::config::ConnectionConfig,
+    cfg: DetectConfig,
+    limits: &crate::config::LimitsConfig,
+    known: Option<(u64, SystemTime)>,
+) -> Result<Found, WaitError> {
+    let egress = crate::egress::Egress::all(conn)?
+        .into_iter()
+        .next()
+        .ok_or(DetectError::Stopped)?;
+    let budget: Arc<dyn Budget> = Arc::new(crate::budget::LocalBudget::new(
+        crate::budget::BudgetLimits::from(limits),
+    ));
+    let detector = Detector::start(
+        cfg,
+        budget,
+        vec![DetectEgress {
+            name: egress.name.clone(),
+            web: egress.web.clone(),
+        }],
+    );
+    let mut req = WatchRequest::new(user).on_error(Arc::new(|e: String| {
+        tracing::warn!(error = %e, "go-live detection");
+    }));
+    if let Some((room, at)) = known {
+        req = req.known(Some(room), Some(at));
+    }
+    Ok(detector.wait_live(req).await?)
+}

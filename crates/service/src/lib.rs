@@ -12,6 +12,7 @@
 //!   TikTok or a sign server pays from; [`sign`] makes the library's own sign calls pay too.
 //! - [`egress`]: the ways out (each proxy, or direct), each with its clients.
 //! - the HTTP API (`/api/rooms`, `/healthz`, `/metrics`) and [`telemetry`] (the metrics).
+//! - [`output`]: the seam outputs attach through, and [`JsonLines`] (`serve --json`).
 //! - [`shutdown`]: SIGTERM and Ctrl-C.
 //! - [`Service`]: wires it all; [`ServiceHandle`] is the running service, with its bus, for
 //!   outputs and clusters to attach to.
@@ -43,6 +44,7 @@ pub mod budget;
 pub mod config;
 pub mod detect;
 pub mod egress;
+pub mod output;
 pub mod registry;
 pub mod room;
 mod service;
@@ -52,12 +54,12 @@ pub mod telemetry;
 
 pub use budget::{Budget, LocalBudget, Priority, Spend};
 pub use config::{ConfigError, ConfigLoader, Override, ServiceConfig};
-pub use detect::{DetectError, Detector, Found, WatchRequest};
+pub use detect::{DetectError, Detector, Found, WaitError, WatchRequest, wait_until_live};
+pub use output::{JsonLines, Output, OutputError, OutputTask};
 pub use registry::{Registry, RegistryError, normalize_user};
 pub use room::{RoomSnapshot, StopReason};
 pub use service::{
-    AddOutcome, Output, OutputError, OutputTask, RoomError, Service, ServiceBuilder, ServiceError,
-    ServiceHandle, ShutdownReport,
+    AddOutcome, RoomError, Service, ServiceBuilder, ServiceError, ServiceHandle, ShutdownReport,
 };
 pub use shutdown::{Exit, Signal, Signals, run_until_signal};
 pub use sign::BudgetedSigner;

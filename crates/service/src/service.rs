@@ -1,9 +1,7 @@
 //! Wiring: [`Service::builder`] puts the registry, the egresses, the budget, go-live detection,
 //! the rooms, the outputs and the API together; [`ServiceHandle`] is the running service.
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -20,6 +18,7 @@ use crate::budget::{Budget, BudgetLimits, LocalBudget};
 use crate::config::{ConfigError, Origin, ServiceConfig};
 use crate::detect::{DetectEgress, Detector};
 use crate::egress::{Egress, SetupError};
+use crate::output::{Output, OutputError};
 use crate::registry::{Registry, RegistryError, normalize_user};
 use crate::room::{RoomContext, RoomSnapshot, Rooms, StopReason, now_ms};
 use crate::telemetry::{self, Counters, Present};
@@ -49,34 +48,6 @@ pub enum ServiceError {
         #[source]
         source: std::io::Error,
     },
-}
-
-/// What an output's task returns when it stops with an error.
-pub type OutputError = Box<dyn std::error::Error + Send + Sync + 'static>;
-
-/// The task of a started output: it delivers until the bus closes, flushes, and returns.
-pub type OutputTask = Pin<Box<dyn Future<Output = Result<(), OutputError>> + Send + 'static>>;
-
-/// Something that carries events out of the service (a feed, a webhook, an archive).
-///
-/// The service starts every output before any room, so nothing is missed: [`start`] subscribes
-/// to the bus and returns the task that reads the subscription. At shutdown the bus closes after
-/// the rooms stopped; the task drains what is queued, flushes, and returns, within the
-/// shutdown grace.
-///
-/// [`start`]: Output::start
-pub trait Output: Send + 'static {
-    /// A name for logs and the shutdown report.
-    fn name(&self) -> String;
-
-    /// Routes it serves on the service's listener (behind the same token), if any. Called once,
-    /// before [`start`](Output::start).
-    fn routes(&mut self) -> Option<Router> {
-        None
-    }
-
-    /// Subscribes to `bus` and returns the delivering task (the service spawns it).
-    fn start(self: Box<Self>, bus: &EventBus) -> OutputTask;
 }
 
 /// Whether `POST /api/rooms` added a room.
