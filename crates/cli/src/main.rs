@@ -589,6 +589,10 @@ async fn run_source(source: impl EventSource, mut printer: Printer) -> (u8, bool
     let stdout = std::io::stdout();
     let mut out = std::io::LineWriter::new(stdout.lock());
     let mut interrupted = false;
+    // One listener for the whole run: one made per loop turn would miss a Ctrl-C that comes
+    // between two turns.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     let end = loop {
         tokio::select! {
             item = sub.recv() => match item {
@@ -608,7 +612,7 @@ async fn run_source(source: impl EventSource, mut printer: Printer) -> (u8, bool
                 }
                 break end;
             }
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut ctrl_c => {
                 interrupted = true;
                 break handle.stop_and_join().await;
             }

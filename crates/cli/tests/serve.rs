@@ -341,6 +341,9 @@ async fn watch_wait_waits_for_the_stream_and_follow_picks_up_the_next() {
     follow.wait_line("@alpha is live", Duration::from_secs(30));
     follow.wait_line("waiting for @alpha", Duration::from_secs(60));
     follow.wait_line("@alpha is live", Duration::from_secs(30));
+    // Give `watch` the moment between finding the stream and reading it (its Ctrl-C listener is
+    // made when reading starts).
+    tokio::time::sleep(Duration::from_millis(500)).await;
     follow.signal("INT");
     let (code, stdout, _) =
         tokio::task::spawn_blocking(move || follow.finish(Duration::from_secs(30)))
