@@ -261,7 +261,11 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
-    ExitCode::from(runtime.block_on(run(cli.command)))
+    let code = runtime.block_on(run(cli.command));
+    // A write stuck on a blocked stdout runs on a blocking thread no one can cancel: do not let
+    // it hold the exit (`serve`'s shutdown is bounded, and so is this).
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    ExitCode::from(code)
 }
 
 async fn run(command: Command) -> u8 {

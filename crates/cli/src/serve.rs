@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use ttlive_service::config::{KEYS, Override};
 use ttlive_service::{
-    ConfigLoader, Exit, JsonLines, Service, ServiceError, Signals, run_until_signal,
+    ConfigLoader, Exit, JsonLines, Service, ServiceError, Signals, shutdown_unless_signalled,
 };
 
 use crate::{EXIT_ERROR, EXIT_IO_ERROR, EXIT_OK, EXIT_USAGE};
@@ -179,7 +179,9 @@ pub(crate) async fn serve(args: ServeArgs) -> u8 {
         service.rooms().len(),
         service.local_addr()
     );
-    match run_until_signal(service, &mut signals).await {
+    let first = signals.recv().await;
+    eprintln!("{first}: stopping (a second signal exits at once)");
+    match shutdown_unless_signalled(service, &mut signals).await {
         Exit::Clean(report) => {
             eprintln!("stopped in {} ms", report.elapsed.as_millis());
             EXIT_OK

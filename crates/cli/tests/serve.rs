@@ -37,6 +37,11 @@ struct Running {
 
 impl Running {
     fn start(args: &[&str]) -> Running {
+        Self::start_with(args, true)
+    }
+
+    /// With `read_stdout` false, nobody reads stdout: once the pipe is full, writes block.
+    fn start_with(args: &[&str], read_stdout: bool) -> Running {
         let mut child = command(args).spawn().expect("spawn tiktok-live");
         let (tx, rx) = mpsc::channel();
         let err = child.stderr.take().unwrap();
@@ -50,7 +55,14 @@ impl Running {
         let mut out = child.stdout.take().unwrap();
         let stdout = std::thread::spawn(move || {
             let mut s = String::new();
-            let _ = out.read_to_string(&mut s);
+            if read_stdout {
+                let _ = out.read_to_string(&mut s);
+            } else {
+                // Hold the pipe open, unread, until the process is gone.
+                let mut sink = Vec::new();
+                std::thread::sleep(Duration::from_secs(3600));
+                let _ = out.read_to_end(&mut sink);
+            }
             s
         });
         Running {
@@ -355,4 +367,52 @@ async fn watch_wait_waits_for_the_stream_and_follow_picks_up_the_next() {
         .filter(|e| e["type"] == "streamEnd")
         .count();
     assert!(ends >= 1, "{ends}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_that_cannot_flush_ends_within_its_grace_and_a_second_signal_ends_it_at_once() {
+    let fake = fake(20.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Nobody reads stdout, so the lossless `--json` output cannot flush.
+    let config = write_config(
+        dir.path(),
+        &fake.base_url(),
+        "\n[shutdown]\ngrace = \"1500ms\"\n",
+    );
+    let args = ["serve", "--config", &config, "--json"];
+
+    // One signal: the shutdown gives up after its grace, says what did not finish, exits 1.
+    let mut serve = Running::start_with(&args, false);
+    serve.wait_line("API on http://", Duration::from_secs(30));
+    tokio::time::sleep(Duration::from_secs(3)).await; // the pipe fills
+    serve.signal("TERM");
+    let started = std::time::Instant::now();
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        let line = serve.wait_line("not everything finished", Duration::from_secs(20));
+        let exited = serve.child.wait().unwrap().code();
+        (exited, line)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("output json-lines"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    // Two signals: the second ends the process at once.
+    let mut serve = Running::start_with(&args, false);
+    serve.wait_line("API on http://", Duration::from_secs(30));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    serve.signal("TERM");
+    serve.wait_line("stopping", Duration::from_secs(10));
+    let started = std::time::Instant::now();
+    serve.signal("TERM");
+    let code = tokio::task::spawn_blocking(move || serve.child.wait().unwrap().code())
+        .await
+        .unwrap();
+    assert_eq!(code, Some(130));
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
 }

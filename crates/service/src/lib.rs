@@ -61,5 +61,5 @@ pub use room::{RoomSnapshot, StopReason};
 pub use service::{
     AddOutcome, RoomError, Service, ServiceBuilder, ServiceError, ServiceHandle, ShutdownReport,
 };
-pub use shutdown::{Exit, Signal, Signals, run_until_signal};
+pub use shutdown::{Exit, Signal, Signals, run_until_signal, shutdown_unless_signalled};
 pub use sign::BudgetedSigner;

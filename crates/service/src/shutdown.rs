@@ -84,6 +84,11 @@ pub enum Exit {
 pub async fn run_until_signal(service: ServiceHandle, signals: &mut Signals) -> Exit {
     let first = signals.recv().await;
     tracing::warn!(signal = %first, "stopping (a second signal exits at once)");
+    shutdown_unless_signalled(service, signals).await
+}
+
+/// Shuts the service down (within its grace); a signal meanwhile cuts that short.
+pub async fn shutdown_unless_signalled(service: ServiceHandle, signals: &mut Signals) -> Exit {
     tokio::select! {
         report = service.shutdown() => {
             if report.is_clean() {
