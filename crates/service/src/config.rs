@@ -79,11 +79,15 @@ impl Default for ServiceConfig {
 }
 
 impl ServiceConfig {
-    /// The state file to use: [`state_file`](Self::state_file), else `<config stem>.state.json`
-    /// next to the config file, else none.
+    /// The state file to use: [`state_file`](Self::state_file) (relative to the config file's
+    /// directory), else `<config stem>.state.json` next to the config file, else none.
     pub fn state_path(&self) -> Option<PathBuf> {
         if let Some(p) = &self.state_file {
-            return Some(p.clone());
+            // A relative path is relative to the config file's directory, like the default.
+            return Some(match self.file.as_ref().and_then(|f| f.parent()) {
+                Some(dir) if p.is_relative() => dir.join(p),
+                _ => p.clone(),
+            });
         }
         let file = self.file.as_ref()?;
         let stem = file.file_stem()?.to_string_lossy().into_owned();
@@ -1172,6 +1176,27 @@ mod tests {
         let hook = &c.output["webhook"];
         assert_eq!(hook["url"].as_str(), Some("http://127.0.0.1:9/hook"));
         assert_eq!(hook["batch"].as_integer(), Some(10));
+    }
+
+    #[test]
+    fn the_example_file_loads_and_shows_every_key() {
+        let text = include_str!("../ttlive.example.toml");
+        let (_d, path) = write(text);
+        let c = load_file(&path).unwrap();
+        assert_eq!(c.rooms, ["someone", "someone_else"]);
+        assert_eq!(
+            c.state_path(),
+            Some(path.with_file_name("ttlive.state.json"))
+        );
+        for k in KEYS {
+            let name = k.path.rsplit('.').next().unwrap();
+            let shown = text.lines().any(|l| {
+                l.trim_start_matches('#')
+                    .trim()
+                    .starts_with(&format!("{name} ="))
+            });
+            assert!(shown, "{} is not in ttlive.example.toml", k.path);
+        }
     }
 
     #[test]

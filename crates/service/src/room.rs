@@ -421,6 +421,8 @@ impl RoomTask {
             };
             room_id = Some(found.room_id);
             lock(&self.status.m).room_id = found.room_id;
+            // Live now: after a restart, its room id is checked first (cheaply, in batches).
+            self.remember(room_id, Some(SystemTime::now())).await;
             self.transition(RoomState::Connecting, "went live", None)
                 .await;
             let after = self.session(found.room_id, failures == 0).await;
