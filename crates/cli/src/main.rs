@@ -20,9 +20,9 @@ use ttlive_eventbus::{
     EventBus, EventKind, EventSource, Filter, SourceEnd, SourceError, SourceErrorKind,
 };
 use ttlive_service::config::ConnectionConfig;
-use ttlive_signer::{Secret, SessionCredentials, Signer};
+use ttlive_signer::{Secret, Signer};
 use ttlive_source_mock::{FakeServer, Pace, ReplaySource};
-use ttlive_source_tiktok::{TikTokError, TikTokSource, WebClient};
+use ttlive_source_tiktok::{TikTokError, WebClient};
 
 use crate::print::Printer;
 
@@ -525,25 +525,17 @@ async fn watch_once(
             return (EXIT_USAGE, false);
         }
     };
-    let mut b = TikTokSource::builder(user)
-        .signer(signer)
-        .web_url(&conn.web_url)
-        .webcast_url(&conn.webcast_url)
-        .emit_history(history)
-        .check_live(check_live)
-        .max_attempts((conn.max_attempts > 0).then_some(conn.max_attempts));
-    if conn.no_polling {
-        b = b.polling(false, Duration::from_secs(1), Duration::from_secs(60));
-    }
-    if let Some(p) = &conn.proxy {
-        b = b.proxy(p.clone());
-    }
-    if let Some(s) = &conn.session_id {
-        b = b.session(SessionCredentials::new(
-            s.clone(),
-            conn.tt_target_idc.clone(),
-        ));
-    }
+    let mut settings = match conn_config(conn) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return (EXIT_USAGE, false);
+        }
+    };
+    settings.history = history;
+    let mut b =
+        ttlive_service::egress::source_builder(&settings, user, conn.proxy.as_deref(), signer)
+            .check_live(check_live);
     let mut recorder = None;
     if let Some(path) = &record {
         match tap::FileTap::create(path, user) {

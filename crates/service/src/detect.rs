@@ -229,11 +229,6 @@ impl Drop for WatchGuard {
     }
 }
 
-enum Next<T> {
-    Go(T),
-    Wait(Option<Instant>),
-}
-
 impl Detector {
     /// Starts the loops (needs a tokio runtime): one check loop and one lookup loop per egress.
     pub fn start(cfg: DetectConfig, budget: Arc<dyn Budget>, egresses: Vec<DetectEgress>) -> Self {
@@ -318,19 +313,22 @@ impl Detector {
     }
 }
 
-/// Waits until `next` is `Go`, sleeping until the time it names or a change.
-async fn wait_for<T>(
-    inner: &Inner,
-    mut next: impl FnMut(&mut HashMap<u64, Watched>) -> Next<T>,
-) -> T {
+/// Waits until a watched room is due: `due` gives a room's due time (`None`: not waiting for
+/// this loop), and the earliest one must have come. Sleeps until then, or until a change.
+async fn wait_until_due(inner: &Inner, due: impl Fn(&Watched, Instant) -> Option<Instant>) {
     loop {
         let mut changed = std::pin::pin!(inner.changed.notified());
         changed.as_mut().enable();
-        let at = match next(&mut lock(&inner.watched)) {
-            Next::Go(t) => return t,
-            Next::Wait(at) => at,
+        let next = {
+            let watched = lock(&inner.watched);
+            let now = Instant::now();
+            let next = watched.values().filter_map(|w| due(w, now)).min();
+            match next {
+                Some(at) if at <= now => return,
+                other => other,
+            }
         };
-        match at {
+        match next {
             Some(at) => {
                 tokio::select! {
                     () = tokio::time::sleep_until(at) => {}
@@ -347,17 +345,8 @@ async fn check_loop(inner: Arc<Inner>, egress: usize) {
     let name = inner.egresses[egress].name.clone();
     loop {
         // Wait until a room of this egress is due for a live check.
-        wait_for(&inner, |watched| {
-            let now = Instant::now();
-            let due = watched
-                .values()
-                .filter(|w| w.req.egress == egress && !w.busy && w.checkable(now))
-                .map(|w| w.next_check)
-                .min();
-            match due {
-                Some(at) if at <= now => Next::Go(()),
-                other => Next::Wait(other),
-            }
+        wait_until_due(&inner, |w, now| {
+            (w.req.egress == egress && !w.busy && w.checkable(now)).then_some(w.next_check)
         })
         .await;
         inner
@@ -448,17 +437,8 @@ async fn lookup_loop(inner: Arc<Inner>, egress: usize) {
     let cfg = inner.cfg.clone();
     let name = inner.egresses[egress].name.clone();
     loop {
-        wait_for(&inner, |watched| {
-            let now = Instant::now();
-            let due = watched
-                .values()
-                .filter(|w| w.req.egress == egress && !w.busy)
-                .map(|w| w.next_lookup)
-                .min();
-            match due {
-                Some(at) if at <= now => Next::Go(()),
-                other => Next::Wait(other),
-            }
+        wait_until_due(&inner, |w, _| {
+            (w.req.egress == egress && !w.busy).then_some(w.next_lookup)
         })
         .await;
         inner

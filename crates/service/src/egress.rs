@@ -4,11 +4,12 @@
 
 use std::sync::Arc;
 
+use ttlive_signer::SessionCredentials;
 use ttlive_signer::{
     DirectHost, DirectSigner, EulerSigner, FallbackSigner, PageTtwid, Signer, SignerMode,
     TtwidCache,
 };
-use ttlive_source_tiktok::WebClient;
+use ttlive_source_tiktok::{TikTokSource, TikTokSourceBuilder, WebClient};
 
 use crate::config::{ConnectionConfig, redact_url};
 
@@ -109,6 +110,41 @@ impl Egress {
         }
         (h % count as u64) as usize
     }
+}
+
+/// A source builder for `target` (a handle or a room id) with the connection settings of
+/// `conn`, through `proxy`, signing with `signer`: hosts, history, timers, attempts, polling and
+/// session. (The service and `watch` build their sources here.)
+pub fn source_builder(
+    conn: &ConnectionConfig,
+    target: &str,
+    proxy: Option<&str>,
+    signer: Arc<dyn Signer>,
+) -> TikTokSourceBuilder {
+    let mut b = TikTokSource::builder(target)
+        .signer(signer)
+        .web_url(&conn.web_url)
+        .webcast_url(&conn.webcast_url)
+        .emit_history(conn.history)
+        .stall_timeout(conn.stall_timeout)
+        .backoff(conn.backoff_initial, conn.backoff_max)
+        .timeouts(conn.http_timeout, conn.connect_timeout)
+        .max_attempts((conn.max_attempts > 0).then_some(conn.max_attempts))
+        .polling(
+            conn.polling,
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(60),
+        );
+    if let Some(p) = proxy {
+        b = b.proxy(p.to_owned());
+    }
+    if let Some(s) = &conn.session_id {
+        b = b.session(SessionCredentials::new(
+            s.clone(),
+            conn.tt_target_idc.clone(),
+        ));
+    }
+    b
 }
 
 /// `host[:port]` of a URL, for metric labels.

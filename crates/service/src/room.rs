@@ -25,7 +25,6 @@ use ttlive_eventbus::{
     Event, EventBus, EventKind, EventMeta, EventSource, RoomState, RoomStateEvent, SourceEnd,
     SourceError, SourceItem,
 };
-use ttlive_signer::SessionCredentials;
 use ttlive_source_tiktok::{TikTokError, TikTokSource};
 
 use crate::budget::{Budget, Priority, Spend};
@@ -482,32 +481,10 @@ impl RoomTask {
             egress.sign_server.clone(),
             priority,
         ));
-        let mut b = TikTokSource::builder(&room_id.to_string())
-            .signer(signer)
-            .web_url(&conn.web_url)
-            .webcast_url(&conn.webcast_url)
+        crate::egress::source_builder(conn, &room_id.to_string(), egress.proxy.as_deref(), signer)
             // The service looked the room up itself.
             .check_live(false)
-            .emit_history(conn.history)
-            .stall_timeout(conn.stall_timeout)
-            .backoff(conn.backoff_initial, conn.backoff_max)
-            .timeouts(conn.http_timeout, conn.connect_timeout)
-            .max_attempts((conn.max_attempts > 0).then_some(conn.max_attempts))
-            .polling(
-                conn.polling,
-                Duration::from_secs(1),
-                Duration::from_secs(60),
-            );
-        if let Some(p) = &egress.proxy {
-            b = b.proxy(p.clone());
-        }
-        if let Some(s) = &conn.session_id {
-            b = b.session(SessionCredentials::new(
-                s.clone(),
-                conn.tt_target_idc.clone(),
-            ));
-        }
-        b.start()
+            .start()
     }
 
     /// One session: a connect token, the source, its events until it ends or the room stops.

@@ -241,32 +241,53 @@ pub(crate) fn render(handle: Option<&PrometheusHandle>, p: &Present<'_>) -> Stri
     out
 }
 
-fn write_present(out: &mut String, p: &Present<'_>) -> std::fmt::Result {
-    writeln!(out, "# HELP ttlive_rooms Followed rooms by state")?;
-    writeln!(out, "# TYPE ttlive_rooms gauge")?;
-    for s in RoomState::ALL {
-        let n = p.rooms.iter().filter(|r| r.state == *s).count();
-        writeln!(out, "ttlive_rooms{{state=\"{s}\"}} {n}")?;
+/// One metric family: its `HELP` and `TYPE` lines, then its samples (`{labels}`, value).
+fn family(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = (String, String)>,
+) -> std::fmt::Result {
+    writeln!(out, "# HELP {name} {help}")?;
+    writeln!(out, "# TYPE {name} {kind}")?;
+    for (labels, value) in samples {
+        writeln!(out, "{name}{labels} {value}")?;
     }
-    writeln!(
-        out,
-        "# HELP ttlive_zombie_rooms Live rooms with nothing received for longer than the stall timeout"
-    )?;
-    writeln!(out, "# TYPE ttlive_zombie_rooms gauge")?;
-    writeln!(
-        out,
-        "ttlive_zombie_rooms {}",
-        zombies(p.rooms, p.stall_timeout, p.now_ms)
-    )?;
+    Ok(())
+}
 
-    writeln!(
+fn write_present(out: &mut String, p: &Present<'_>) -> std::fmt::Result {
+    family(
         out,
-        "# HELP ttlive_bus_published_total Events published on the bus, by kind"
+        "ttlive_rooms",
+        "gauge",
+        "Followed rooms by state",
+        RoomState::ALL.iter().map(|s| {
+            let n = p.rooms.iter().filter(|r| r.state == *s).count();
+            (format!("{{state=\"{s}\"}}"), n.to_string())
+        }),
     )?;
-    writeln!(out, "# TYPE ttlive_bus_published_total counter")?;
-    for (kind, n) in &p.bus.per_kind {
-        writeln!(out, "ttlive_bus_published_total{{kind=\"{kind}\"}} {n}")?;
-    }
+    family(
+        out,
+        "ttlive_zombie_rooms",
+        "gauge",
+        "Live rooms with nothing received for longer than the stall timeout",
+        [(
+            String::new(),
+            zombies(p.rooms, p.stall_timeout, p.now_ms).to_string(),
+        )],
+    )?;
+    family(
+        out,
+        "ttlive_bus_published_total",
+        "counter",
+        "Events published on the bus, by kind",
+        p.bus
+            .per_kind
+            .iter()
+            .map(|(kind, n)| (format!("{{kind=\"{kind}\"}}"), n.to_string())),
+    )?;
     // Unnamed subscribers (feed clients come and go) add up under one label.
     let mut subs: std::collections::BTreeMap<String, (usize, u64)> = Default::default();
     for s in &p.bus.subscribers {
@@ -275,110 +296,134 @@ fn write_present(out: &mut String, p: &Present<'_>) -> std::fmt::Result {
         e.0 += s.queued;
         e.1 += s.dropped;
     }
-    writeln!(
+    let sub = |name: &String| format!("{{subscriber=\"{}\"}}", label(name));
+    family(
         out,
-        "# HELP ttlive_bus_subscriber_queued Events waiting in a subscriber's queue"
+        "ttlive_bus_subscriber_queued",
+        "gauge",
+        "Events waiting in a subscriber's queue",
+        subs.iter().map(|(n, (q, _))| (sub(n), q.to_string())),
     )?;
-    writeln!(out, "# TYPE ttlive_bus_subscriber_queued gauge")?;
-    for (name, (queued, _)) in &subs {
-        writeln!(
-            out,
-            "ttlive_bus_subscriber_queued{{subscriber=\"{}\"}} {queued}",
-            label(name)
-        )?;
-    }
-    writeln!(
+    family(
         out,
-        "# HELP ttlive_bus_subscriber_dropped_total Events a lossy subscriber missed because it lagged"
+        "ttlive_bus_subscriber_dropped_total",
+        "counter",
+        "Events a lossy subscriber missed because it lagged",
+        subs.iter().map(|(n, (_, d))| (sub(n), d.to_string())),
     )?;
-    writeln!(out, "# TYPE ttlive_bus_subscriber_dropped_total counter")?;
-    for (name, (_, dropped)) in &subs {
-        writeln!(
-            out,
-            "ttlive_bus_subscriber_dropped_total{{subscriber=\"{}\"}} {dropped}",
-            label(name)
-        )?;
-    }
-
-    writeln!(
+    let bucket =
+        |b: &BucketSnapshot| format!("{{spend=\"{}\",egress=\"{}\"}}", b.spend, label(&b.egress));
+    family(
         out,
-        "# HELP ttlive_budget_waiting Callers waiting for a budget token"
+        "ttlive_budget_waiting",
+        "gauge",
+        "Callers waiting for a budget token",
+        p.budget.iter().map(|b| (bucket(b), b.waiting.to_string())),
     )?;
-    writeln!(out, "# TYPE ttlive_budget_waiting gauge")?;
-    for b in p.budget {
-        writeln!(
-            out,
-            "ttlive_budget_waiting{{spend=\"{}\",egress=\"{}\"}} {}",
-            b.spend,
-            label(&b.egress),
-            b.waiting
-        )?;
-    }
-    writeln!(
+    family(
         out,
-        "# HELP ttlive_budget_available Budget tokens available now"
+        "ttlive_budget_available",
+        "gauge",
+        "Budget tokens available now",
+        p.budget
+            .iter()
+            .map(|b| (bucket(b), b.available.min(1_000_000).to_string())),
     )?;
-    writeln!(out, "# TYPE ttlive_budget_available gauge")?;
-    for b in p.budget {
-        writeln!(
-            out,
-            "ttlive_budget_available{{spend=\"{}\",egress=\"{}\"}} {}",
-            b.spend,
-            label(&b.egress),
-            b.available.min(1_000_000)
-        )?;
+    if !p.per_room {
+        return Ok(());
     }
-
-    if p.per_room {
-        writeln!(
-            out,
-            "# HELP ttlive_room_events_total Events of one room, by kind"
-        )?;
-        writeln!(out, "# TYPE ttlive_room_events_total counter")?;
-        for r in p.rooms {
-            for (kind, n) in &r.events {
-                writeln!(
-                    out,
-                    "ttlive_room_events_total{{user=\"{}\",kind=\"{kind}\"}} {n}",
-                    label(&r.user)
-                )?;
-            }
-        }
-        writeln!(
-            out,
-            "# HELP ttlive_room_state 1 for the room's current state"
-        )?;
-        writeln!(out, "# TYPE ttlive_room_state gauge")?;
-        for r in p.rooms {
-            writeln!(
-                out,
-                "ttlive_room_state{{user=\"{}\",state=\"{}\"}} 1",
-                label(&r.user),
-                r.state
-            )?;
-        }
-        writeln!(
-            out,
-            "# HELP ttlive_room_last_event_seconds When the room's last event was published (Unix time)"
-        )?;
-        writeln!(out, "# TYPE ttlive_room_last_event_seconds gauge")?;
-        for r in p.rooms {
-            if let Some(t) = r.last_event_time {
-                writeln!(
-                    out,
-                    "ttlive_room_last_event_seconds{{user=\"{}\"}} {:.3}",
-                    label(&r.user),
-                    t as f64 / 1000.0
-                )?;
-            }
-        }
-    }
-    Ok(())
+    let user = |r: &RoomSnapshot| label(&r.user);
+    family(
+        out,
+        "ttlive_room_events_total",
+        "counter",
+        "Events of one room, by kind",
+        p.rooms.iter().flat_map(|r| {
+            r.events.iter().map(move |(kind, n)| {
+                (
+                    format!("{{user=\"{}\",kind=\"{kind}\"}}", user(r)),
+                    n.to_string(),
+                )
+            })
+        }),
+    )?;
+    family(
+        out,
+        "ttlive_room_state",
+        "gauge",
+        "1 for the room's current state",
+        p.rooms.iter().map(|r| {
+            (
+                format!("{{user=\"{}\",state=\"{}\"}}", user(r), r.state),
+                "1".to_owned(),
+            )
+        }),
+    )?;
+    family(
+        out,
+        "ttlive_room_last_event_seconds",
+        "gauge",
+        "When the room's last event was published (Unix time)",
+        p.rooms.iter().filter_map(|r| {
+            r.last_event_time.map(|t| {
+                (
+                    format!("{{user=\"{}\"}}", user(r)),
+                    format!("{:.3}", t as f64 / 1000.0),
+                )
+            })
+        }),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_room_series_are_there_only_when_asked_and_only_for_rooms_that_are() {
+        let room = RoomSnapshot {
+            user: "some\"one".into(),
+            state: RoomState::Live,
+            room_id: Some("7".into()),
+            since: 1_000,
+            egress: "direct".into(),
+            events: [("chat".to_owned(), 3)].into_iter().collect(),
+            events_total: 3,
+            last_event_time: Some(2_000),
+            reconnects: 0,
+            gaps: 0,
+            sessions: 1,
+            last_error: None,
+        };
+        let bus = BusStats::default();
+        let present = |per_room, rooms: &[RoomSnapshot]| {
+            let mut out = String::new();
+            write_present(
+                &mut out,
+                &Present {
+                    rooms,
+                    bus: &bus,
+                    budget: &[],
+                    per_room,
+                    stall_timeout: Duration::from_secs(30),
+                    now_ms: 2_500,
+                },
+            )
+            .unwrap();
+            out
+        };
+        let text = present(true, std::slice::from_ref(&room));
+        assert!(
+            text.contains("ttlive_room_events_total{user=\"some\\\"one\",kind=\"chat\"} 3"),
+            "{text}"
+        );
+        assert!(text.contains("ttlive_rooms{state=\"live\"} 1"));
+        assert!(text.contains("ttlive_zombie_rooms 0"));
+        assert!(!present(false, std::slice::from_ref(&room)).contains("ttlive_room_"));
+        assert!(!present(true, &[]).contains("some"));
+        // Live with nothing for longer than the stall timeout: a zombie.
+        assert_eq!(zombies(&[room], Duration::from_millis(100), 2_500), 1);
+    }
 
     #[test]
     fn labels_are_escaped() {
