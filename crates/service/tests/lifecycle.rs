@@ -111,3 +111,49 @@ async fn rooms_go_live_end_come_back_and_unknown_users_stop() {
 fn seen_state(seen: &Seen, user: &str, state: RoomState) -> bool {
     seen.states(user).iter().any(|(_, to, _)| *to == state)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_socket_makes_the_room_reconnect_and_resume_without_loss() {
+    let users = vec![("alive".to_owned(), UserState::Live)];
+    let frames = feed(20, 30, true);
+    let fake = fake_with_rooms(&users, frames.clone()).await;
+    fake.inject(
+        ttlive_source_mock::Fault::DropAfterFrames(5),
+        ttlive_source_mock::Trigger::Once,
+    );
+    let bus = ttlive_eventbus::EventBus::new();
+    let (seen, recorder) = Seen::record(&bus);
+    let service = Service::builder(config(&fake.base_url(), &["alive".to_owned()]))
+        .bus(bus)
+        .start()
+        .await
+        .unwrap();
+    seen.wait(Duration::from_secs(15), "the stream to end", |_| {
+        seen.states("alive")
+            .iter()
+            .any(|(_, to, why)| *to == RoomState::Waiting && why == "stream ended")
+    })
+    .await;
+    fake.set_user_state("alive", UserState::Offline);
+    seen.wait(Duration::from_secs(10), "the room to wait", |_| {
+        service.room("alive").unwrap().state == RoomState::Waiting
+    })
+    .await;
+    let room = service.room("alive").unwrap();
+    assert!(room.reconnects >= 1, "{room:?}");
+    assert_eq!(room.gaps, 0, "resumed from the cursor: no gap");
+    assert!(service.shutdown().await.is_clean());
+    recorder.await.unwrap();
+    let path: Vec<RoomState> = seen.states("alive").iter().map(|(_, to, _)| *to).collect();
+    assert_eq!(
+        &path[..5],
+        [
+            RoomState::Waiting,
+            RoomState::Connecting,
+            RoomState::Live,
+            RoomState::Reconnecting,
+            RoomState::Live
+        ]
+    );
+    assert_eq!(seen.delivered(), pushed(&fake, &frames));
+}
