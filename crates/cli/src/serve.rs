@@ -12,7 +12,7 @@ use crate::{EXIT_ERROR, EXIT_IO_ERROR, EXIT_OK, EXIT_USAGE};
 
 /// Flags of `serve`. Each has an environment variable and a config key (flags win over the
 /// environment, which wins over the file); every other key is `--set KEY=VALUE`.
-#[derive(Args, Debug)]
+#[derive(Args)]
 #[command(
     after_help = "Every config key is also an environment variable (TTLIVE_<SECTION>_<KEY>, \
                         or the name `watch` uses: SIGN_API_URL, TIKTOK_PROXY...) and \
@@ -74,6 +74,24 @@ pub(crate) struct ServeArgs {
     /// Print every event on stdout as a JSON line (what `watch --json` prints).
     #[arg(long)]
     json: bool,
+}
+
+/// Without the secrets (token, API key, session id).
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ServeArgs")
+            .field("config", &self.config)
+            .field("rooms", &self.rooms)
+            .field("listen", &self.listen)
+            .field("token", &hidden(&self.token))
+            .field("sign_url", &self.sign_url)
+            .field("sign_api_key", &hidden(&self.sign_api_key))
+            .field("session_id", &hidden(&self.session_id))
+            .field("mode", &self.mode)
+            .field("json", &self.json)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServeArgs {
