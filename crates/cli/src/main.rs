@@ -6,6 +6,7 @@
 //! sign server refused the API key), 9 the sign server is unavailable, 10 gave up reconnecting.
 
 mod print;
+mod serve;
 mod tap;
 
 use std::io::{IsTerminal, Write};
@@ -18,12 +19,10 @@ use clap::{Args, Parser, Subcommand};
 use ttlive_eventbus::{
     EventBus, EventKind, EventSource, Filter, SourceEnd, SourceError, SourceErrorKind,
 };
-use ttlive_signer::{
-    DirectHost, DirectSigner, EulerSigner, FallbackSigner, PageTtwid, SessionCredentials, Signer,
-    SignerMode, TtwidCache,
-};
+use ttlive_service::config::ConnectionConfig;
+use ttlive_signer::{Secret, Signer};
 use ttlive_source_mock::{FakeServer, Pace, ReplaySource};
-use ttlive_source_tiktok::{TikTokError, TikTokSource, WebClient};
+use ttlive_source_tiktok::{TikTokError, WebClient};
 
 use crate::print::Printer;
 
@@ -76,9 +75,21 @@ enum Command {
         /// Do not print the recent-history batch TikTok sends on connect.
         #[arg(long)]
         no_history: bool,
+        /// If the user is not live, wait until the stream starts (instead of exiting 5).
+        #[arg(long)]
+        wait: bool,
+        /// After a stream ends, wait for the next one (implies --wait).
+        #[arg(long, conflicts_with = "record")]
+        follow: bool,
+        /// How often --wait looks the user up (e.g. `60s`, `5m`).
+        #[arg(long, default_value = "60s", value_parser = parse_interval)]
+        wait_interval: Duration,
         #[command(flatten)]
         conn: ConnArgs,
     },
+    /// Follow many rooms unattended: go-live detection within budgets, an HTTP API
+    /// (`/api/rooms`, `/healthz`, `/metrics`), every event on one bus.
+    Serve(serve::ServeArgs),
     /// Record a live stream to a file, printing a summary at the end.
     Record {
         /// The streamer.
@@ -233,7 +244,11 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
-    ExitCode::from(runtime.block_on(run(cli.command)))
+    let code = runtime.block_on(run(cli.command));
+    // A write stuck on a blocked stdout runs on a blocking thread no one can cancel: do not let
+    // it hold the exit (`serve`'s shutdown is bounded, and so is this).
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    ExitCode::from(code)
 }
 
 async fn run(command: Command) -> u8 {
@@ -244,14 +259,24 @@ async fn run(command: Command) -> u8 {
             out,
             record,
             no_history,
+            wait,
+            follow,
+            wait_interval,
             conn,
-        } => watch(&user, &conn, out, record, !no_history).await,
+        } => {
+            let wait = (wait || follow).then_some(WaitMode {
+                follow,
+                interval: wait_interval,
+            });
+            watch(&user, &conn, out, record, !no_history, wait).await
+        }
+        Command::Serve(args) => serve::serve(args).await,
         Command::Record { user, output, conn } => {
             let out = OutputArgs {
                 json: false,
                 only: Some(vec!["streamEnd".into()]),
             };
-            watch(&user, &conn, out, Some(output), true).await
+            watch(&user, &conn, out, Some(output), true, None).await
         }
         Command::Replay {
             file,
@@ -281,7 +306,7 @@ async fn run(command: Command) -> u8 {
             let Some(printer) = printer(&out) else {
                 return EXIT_USAGE;
             };
-            run_source(source, printer).await
+            run_source(source, printer).await.0
         }
         Command::Check { user, conn } => check(&user, &conn).await,
         Command::RoomInfo { user, conn } => room_info(&user, &conn).await,
@@ -328,65 +353,30 @@ fn printer(out: &OutputArgs) -> Option<Printer> {
     }
 }
 
+/// The connection flags as the service's connection settings (one place builds signers).
+fn conn_config(conn: &ConnArgs) -> Result<ConnectionConfig, String> {
+    let mut c = ConnectionConfig::default();
+    c.web_url = conn.web_url.clone();
+    c.webcast_url = conn.webcast_url.clone();
+    c.ws_url = conn.ws_url.clone();
+    c.sign_url = conn.sign_url.clone();
+    c.sign_api_key = conn.sign_api_key.clone().map(Secret::new);
+    c.mode = conn.mode.parse().map_err(|e| format!("--mode: {e}"))?;
+    c.proxies = conn.proxy.iter().cloned().collect();
+    c.session_id = conn.session_id.clone().map(Secret::new);
+    c.tt_target_idc = conn.tt_target_idc.clone();
+    c.max_attempts = conn.max_attempts;
+    c.polling = !conn.no_polling;
+    Ok(c)
+}
+
 fn signer(conn: &ConnArgs) -> Result<Arc<dyn Signer>, String> {
-    let mut b = EulerSigner::builder();
-    if let Some(url) = &conn.sign_url {
-        b = b.base_url(url.clone());
-    }
-    if let Some(key) = conn.sign_api_key.as_ref().filter(|k| !k.is_empty()) {
-        b = b.api_key(key.clone());
-    }
-    if let Some(proxy) = &conn.proxy {
-        b = b.proxy(proxy.clone());
-    }
-    if let Some(sign_url) = &conn.sign_url {
-        // A session id given on the command line is meant for the sign server the same command
-        // names: allow that host explicitly.
-        if conn.session_id.is_some() {
-            if let Some(host) = sign_url
-                .split_once("://")
-                .and_then(|(_, r)| r.split(['/', ':']).next())
-            {
-                b = b.allow_session_host(host.to_owned());
-            }
+    ttlive_service::egress::build_signer(&conn_config(conn)?, conn.proxy.as_deref()).map_err(|e| {
+        match std::error::Error::source(&e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
         }
-    }
-    let euler = b.build().map_err(|e| format!("sign server setup: {e}"))?;
-    let mode: SignerMode = conn.mode.parse().map_err(|e| format!("--mode: {e}"))?;
-    if mode == SignerMode::Euler {
-        return Ok(Arc::new(euler));
-    }
-    // Direct mode: a ttwid from TikTok's home page (or the one the given web host serves), and
-    // the push host (TikTok's, or the one given).
-    let cache = if conn.web_url.trim_end_matches('/') == ttlive_source_tiktok::DEFAULT_WEB_URL {
-        TtwidCache::global().map_err(|e| format!("direct mode setup: {e}"))?
-    } else {
-        let page = PageTtwid::new(&format!("{}/", conn.web_url.trim_end_matches('/')))
-            .map_err(|e| format!("direct mode setup: {e}"))?;
-        Arc::new(TtwidCache::builder().source(page).build())
-    };
-    // Without --ws-url, a custom webcast host (a fake server, a proxy) also serves the socket.
-    let custom_webcast = (conn.webcast_url.trim_end_matches('/')
-        != ttlive_source_tiktok::DEFAULT_WEBCAST_URL)
-        .then_some(conn.webcast_url.as_str());
-    let host = match conn.ws_url.as_deref().or(custom_webcast) {
-        None => DirectHost::Global,
-        Some("us") => DirectHost::Us,
-        Some("eu") => DirectHost::Eu,
-        Some(url) => DirectHost::Custom(
-            url.replacen("https://", "wss://", 1)
-                .replacen("http://", "ws://", 1),
-        ),
-    };
-    let direct = DirectSigner::builder()
-        .ttwid_cache(cache)
-        .host(host)
-        .web_base_url(&conn.web_url)
-        .build()
-        .map_err(|e| format!("direct mode setup: {e}"))?;
-    Ok(Arc::new(
-        FallbackSigner::builder(direct, euler).mode(mode).build(),
-    ))
+    })
 }
 
 fn web_client(conn: &ConnArgs) -> Result<WebClient, String> {
@@ -400,41 +390,129 @@ fn web_client(conn: &ConnArgs) -> Result<WebClient, String> {
     .map_err(|e| e.to_string())
 }
 
+/// `watch --wait` / `--follow`: how to wait for a stream.
+#[derive(Debug, Clone, Copy)]
+struct WaitMode {
+    follow: bool,
+    interval: Duration,
+}
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{s:?} is not a duration like 60s, 5m or 500ms"))
+}
+
 async fn watch(
     user: &str,
     conn: &ConnArgs,
     out: OutputArgs,
     record: Option<PathBuf>,
     history: bool,
+    wait: Option<WaitMode>,
 ) -> u8 {
-    let Some(printer) = printer(&out) else {
-        return EXIT_USAGE;
+    let Some(wait) = wait else {
+        return watch_once(user, conn, out, record, history, true).await.0;
     };
-    let signer = match signer(conn) {
-        Ok(s) => s,
+    let handle = match ttlive_source_tiktok::Target::parse(user) {
+        Ok(ttlive_source_tiktok::Target::User(u)) => u,
+        Ok(_) => {
+            eprintln!("error: --wait needs the streamer's handle, not a room id");
+            return EXIT_USAGE;
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_USAGE;
         }
     };
-    let mut b = TikTokSource::builder(user)
-        .signer(signer)
-        .web_url(&conn.web_url)
-        .webcast_url(&conn.webcast_url)
-        .emit_history(history)
-        .max_attempts((conn.max_attempts > 0).then_some(conn.max_attempts));
-    if conn.no_polling {
-        b = b.polling(false, Duration::from_secs(1), Duration::from_secs(60));
+    let cfg = match conn_config(conn) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut detect = ttlive_service::config::DetectConfig::default();
+    detect.lookup_interval = wait.interval;
+    detect.lookup_max_interval = wait.interval;
+    detect.recent_lookup_interval = wait.interval;
+    detect.check_interval = wait.interval.min(Duration::from_secs(30));
+    let limits = ttlive_service::config::LimitsConfig::default();
+    let mut known = None;
+    loop {
+        eprintln!(
+            "waiting for @{handle} to go live (checking every {} s; Ctrl-C stops)",
+            wait.interval.as_secs_f64()
+        );
+        let found = tokio::select! {
+            found = ttlive_service::wait_until_live(&handle, &cfg, detect.clone(), &limits, known) => found,
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("stopped (Ctrl-C)");
+                return EXIT_OK;
+            }
+        };
+        let room = match found {
+            Ok(f) => f.room_id,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return match e {
+                    ttlive_service::WaitError::Detect(
+                        ttlive_service::DetectError::UserNotFound(_),
+                    ) => EXIT_NOT_FOUND,
+                    ttlive_service::WaitError::Setup(_) => EXIT_USAGE,
+                    _ => EXIT_ERROR,
+                };
+            }
+        };
+        eprintln!("@{handle} is live (room {room})");
+        let (code, ended) = watch_once(
+            &room.to_string(),
+            conn,
+            out.clone(),
+            record.clone(),
+            history,
+            false,
+        )
+        .await;
+        if !wait.follow || !ended {
+            return code;
+        }
+        known = Some((room, std::time::SystemTime::now()));
     }
-    if let Some(p) = &conn.proxy {
-        b = b.proxy(p.clone());
-    }
-    if let Some(s) = &conn.session_id {
-        b = b.session(SessionCredentials::new(
-            s.clone(),
-            conn.tt_target_idc.clone(),
-        ));
-    }
+}
+
+/// Watches one stream; returns the exit code and whether the stream ended (not Ctrl-C, not an
+/// error).
+async fn watch_once(
+    user: &str,
+    conn: &ConnArgs,
+    out: OutputArgs,
+    record: Option<PathBuf>,
+    history: bool,
+    check_live: bool,
+) -> (u8, bool) {
+    let Some(printer) = printer(&out) else {
+        return (EXIT_USAGE, false);
+    };
+    let signer = match signer(conn) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return (EXIT_USAGE, false);
+        }
+    };
+    let mut settings = match conn_config(conn) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return (EXIT_USAGE, false);
+        }
+    };
+    settings.history = history;
+    let mut b =
+        ttlive_service::egress::source_builder(&settings, user, conn.proxy.as_deref(), signer)
+            .check_live(check_live);
     let mut recorder = None;
     if let Some(path) = &record {
         match tap::FileTap::create(path, user) {
@@ -444,7 +522,7 @@ async fn watch(
             }
             Err(e) => {
                 eprintln!("error: cannot record to {}: {e}", path.display());
-                return EXIT_IO_ERROR;
+                return (EXIT_IO_ERROR, false);
             }
         }
     }
@@ -452,38 +530,42 @@ async fn watch(
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
-            return exit_code_for(&e);
+            return (exit_code_for(&e), false);
         }
     };
-    let code = run_source(source, printer).await;
+    let (code, ended) = run_source(source, printer).await;
     if let (Some(tap), Some(path)) = (recorder, record) {
         match tap.finish() {
             Ok(lines) => eprintln!("recorded {lines} units to {}", path.display()),
             Err(e) => {
                 eprintln!("error: recording {}: {e}", path.display());
-                return code.max(EXIT_IO_ERROR);
+                return (code.max(EXIT_IO_ERROR), false);
             }
         }
     }
-    code
+    (code, ended)
 }
 
 /// Drives a source through an [`EventBus`] (a lossless subscriber prints; the source keeps its
 /// socket alive in its own task), until it ends or Ctrl-C; prints the summary; returns the exit
-/// code.
-async fn run_source(source: impl EventSource, mut printer: Printer) -> u8 {
+/// code and whether the stream ended by itself.
+async fn run_source(source: impl EventSource, mut printer: Printer) -> (u8, bool) {
     let bus = EventBus::new();
     let mut sub = bus.subscribe_lossless(Filter::all());
     let handle = match bus.attach(source) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_ERROR;
+            return (EXIT_ERROR, false);
         }
     };
     let stdout = std::io::stdout();
     let mut out = std::io::LineWriter::new(stdout.lock());
     let mut interrupted = false;
+    // One listener for the whole run: one made per loop turn would miss a Ctrl-C that comes
+    // between two turns.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     let end = loop {
         tokio::select! {
             item = sub.recv() => match item {
@@ -503,7 +585,7 @@ async fn run_source(source: impl EventSource, mut printer: Printer) -> u8 {
                 }
                 break end;
             }
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut ctrl_c => {
                 interrupted = true;
                 break handle.stop_and_join().await;
             }
@@ -518,15 +600,16 @@ async fn run_source(source: impl EventSource, mut printer: Printer) -> u8 {
     eprintln!("{}", printer.summary.render());
     if interrupted {
         eprintln!("stopped (Ctrl-C)");
-        return EXIT_OK;
+        return (EXIT_OK, false);
     }
     match end {
-        SourceEnd::StreamEnded | SourceEnd::Finished | SourceEnd::Stopped => EXIT_OK,
+        SourceEnd::StreamEnded => (EXIT_OK, true),
+        SourceEnd::Finished | SourceEnd::Stopped => (EXIT_OK, false),
         SourceEnd::Fatal(e) => {
             eprintln!("error: {}", explain(&e));
-            exit_code_for_source(&e)
+            (exit_code_for_source(&e), false)
         }
-        _ => EXIT_OK,
+        _ => (EXIT_OK, false),
     }
 }
 
@@ -931,7 +1014,7 @@ async fn demo(speed: f64, out: OutputArgs) -> u8 {
         ws_url: Some(base.clone()),
         no_polling: false,
     };
-    let code = watch("@fakeuser", &conn, out, None, true).await;
+    let code = watch("@fakeuser", &conn, out, None, true, None).await;
     server.shutdown().await;
     code
 }

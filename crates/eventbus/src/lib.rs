@@ -43,11 +43,12 @@ pub use event::{
     PictionaryStartEvent, PictionaryUpdateEvent, PollEvent, PollOption, PunishInfo,
     QuestionDeleteEvent, QuestionNewEvent, QuestionSelectedEvent, QuestionSlideDownEvent,
     RankEntry, RankTextEvent, RankUpdateEvent, RankWinner, ReconnectingEvent, RoomMessageEvent,
-    RoomNotice, RoomNotifyEvent, RoomPinEvent, RoomStatsEvent, RoomUserEvent, RoomVerifyEvent,
-    ShopProduct, SocialAction, SocialEvent, SpeakerEvent, StreamEndAction, StreamEndEvent, SubGoal,
-    SubGoalCard, SubPinEvent, SubTimerStickerEvent, SubscribeEvent, SubscriptionGuideEvent,
-    SystemEvent, TextPiece, ToastEvent, TopViewer, UnauthorizedMemberEvent, UnknownEvent,
-    UnknownEventKind, User, ViewerPick, ViewerPicksUpdateEvent, WeeklyRankRewardEvent,
+    RoomNotice, RoomNotifyEvent, RoomPinEvent, RoomState, RoomStateEvent, RoomStatsEvent,
+    RoomUserEvent, RoomVerifyEvent, ShopProduct, SocialAction, SocialEvent, SpeakerEvent,
+    StreamEndAction, StreamEndEvent, SubGoal, SubGoalCard, SubPinEvent, SubTimerStickerEvent,
+    SubscribeEvent, SubscriptionGuideEvent, SystemEvent, TextPiece, ToastEvent, TopViewer,
+    UnauthorizedMemberEvent, UnknownEvent, UnknownEventKind, User, ViewerPick,
+    ViewerPicksUpdateEvent, WeeklyRankRewardEvent,
 };
 pub use scripted::{ScriptedSource, Step};
 pub use source::{EventSource, SourceEnd, SourceInfo, SourceItem};

@@ -685,3 +685,50 @@ async fn demo_is_served_by_default() {
         .count();
     assert_eq!(n, frames, "every frame, then a close after the stream end");
 }
+
+#[tokio::test]
+async fn a_user_can_go_live_and_offline_while_the_server_runs() {
+    let s = FakeServer::builder()
+        .user("fakeuser", UserState::Live)
+        .user("sleepy", UserState::Offline)
+        .start()
+        .await
+        .unwrap();
+    let base = s.base_url();
+    let room = s.room_id("sleepy");
+    let alive = || async {
+        let v: serde_json::Value = serde_json::from_str(
+            &get(&format!("{base}/webcast/room/check_alive/?room_ids={room}"))
+                .await
+                .text()
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        let page = get(&format!("{base}/api-live/user/room/?uniqueId=sleepy"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+        (
+            v["data"][0]["alive"].clone(),
+            page["data"]["liveRoom"]["status"].clone(),
+        )
+    };
+    assert_eq!(
+        alive().await,
+        (serde_json::json!(false), serde_json::json!(4))
+    );
+    assert!(s.set_user_state("@sleepy", UserState::Live));
+    assert_eq!(
+        alive().await,
+        (serde_json::json!(true), serde_json::json!(2))
+    );
+    assert!(s.set_user_state("sleepy", UserState::Offline));
+    assert_eq!(
+        alive().await,
+        (serde_json::json!(false), serde_json::json!(4))
+    );
+    assert!(!s.set_user_state("nobody", UserState::Live));
+}

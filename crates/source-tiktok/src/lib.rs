@@ -41,6 +41,6 @@ pub use input::{InvalidTarget, Target};
 pub use source::{DEFAULT_WEB_URL, DEFAULT_WEBCAST_URL, TikTokSource, TikTokSourceBuilder};
 pub use util::{Backoff, Dedup, RecordingTap, Streaks};
 pub use web::{
-    LiveStatus, RoomInfo, RoomStatus, WebClient, parse_api_room, parse_gift_list, parse_room_info,
-    parse_sigi_page,
+    LiveStatus, RoomInfo, RoomStatus, WebClient, parse_api_room, parse_check_alive,
+    parse_gift_list, parse_room_info, parse_sigi_page,
 };

@@ -406,22 +406,26 @@ impl WebClient {
 
     /// `webcast/room/check_alive` (protocol.md §2.6).
     pub async fn check_alive(&self, room_id: u64) -> Result<bool, TikTokError> {
+        let alive = self.check_alive_many(&[room_id]).await?;
+        Ok(alive.first().is_some_and(|(_, a)| *a))
+    }
+
+    /// `webcast/room/check_alive` for many rooms in one request (`room_ids=a,b,c`): each room id
+    /// with whether it is live, in the order asked. Rooms the answer leaves out are an error,
+    /// never silently "not live".
+    pub async fn check_alive_many(
+        &self,
+        room_ids: &[u64],
+    ) -> Result<Vec<(u64, bool)>, TikTokError> {
+        if room_ids.is_empty() {
+            return Ok(Vec::new());
+        }
         let url = format!("{}/webcast/room/check_alive/", self.webcast_url);
+        let ids: Vec<String> = room_ids.iter().map(u64::to_string).collect();
         let v = self
-            .get_json(
-                "room/check_alive",
-                &url,
-                &[("room_ids", room_id.to_string())],
-            )
+            .get_json("room/check_alive", &url, &[("room_ids", ids.join(","))])
             .await?;
-        v["data"]
-            .as_array()
-            .and_then(|a| a.first())
-            .and_then(|d| d["alive"].as_bool())
-            .ok_or_else(|| TikTokError::BadResponse {
-                what: "room/check_alive",
-                detail: "no data[0].alive".into(),
-            })
+        parse_check_alive(room_ids, &v)
     }
 
     /// `webcast/gift/list` (protocol.md §3.2): the room's gift catalogue.
@@ -432,6 +436,40 @@ impl WebClient {
             .await?;
         parse_gift_list(&v)
     }
+}
+
+/// Reads a `room/check_alive` answer: `data[i].alive`, matched by `room_id`/`room_id_str` when
+/// the entries carry one, else by position (protocol.md §2.6: same order as asked).
+pub fn parse_check_alive(asked: &[u64], v: &Value) -> Result<Vec<(u64, bool)>, TikTokError> {
+    let bad = |detail: String| TikTokError::BadResponse {
+        what: "room/check_alive",
+        detail,
+    };
+    let data = v["data"]
+        .as_array()
+        .ok_or_else(|| bad("no data array".into()))?;
+    let mut by_id = std::collections::HashMap::new();
+    for (i, d) in data.iter().enumerate() {
+        let alive = d["alive"]
+            .as_bool()
+            .ok_or_else(|| bad(format!("data[{i}] has no boolean alive")))?;
+        let id = num(&d["room_id_str"])
+            .or_else(|| num(&d["room_id"]))
+            .and_then(|n| u64::try_from(n).ok())
+            .or_else(|| asked.get(i).copied());
+        if let Some(id) = id {
+            by_id.insert(id, alive);
+        }
+    }
+    asked
+        .iter()
+        .map(|id| {
+            by_id
+                .get(id)
+                .map(|a| (*id, *a))
+                .ok_or_else(|| bad(format!("room {id} is missing from the answer")))
+        })
+        .collect()
 }
 
 const SIGI_OPEN: &str = r#"<script id="SIGI_STATE" type="application/json">"#;
@@ -601,6 +639,36 @@ mod tests {
 
     fn page(json: &str) -> String {
         format!("<html><head></head><body>{SIGI_OPEN}{json}</script></body></html>")
+    }
+
+    #[test]
+    fn check_alive_many_matches_by_id_then_position_and_reports_missing_rooms() {
+        let asked = [11, 22, 33];
+        let by_id: Value = serde_json::from_str(
+            r#"{"data":[{"alive":true,"room_id_str":"33"},{"alive":false,"room_id":11},{"alive":true,"room_id":22}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            parse_check_alive(&asked, &by_id).unwrap(),
+            vec![(11, false), (22, true), (33, true)]
+        );
+        let by_position: Value =
+            serde_json::from_str(r#"{"data":[{"alive":false},{"alive":true},{"alive":false}]}"#)
+                .unwrap();
+        assert_eq!(
+            parse_check_alive(&asked, &by_position).unwrap(),
+            vec![(11, false), (22, true), (33, false)]
+        );
+        let short: Value = serde_json::from_str(r#"{"data":[{"alive":true}]}"#).unwrap();
+        let err = parse_check_alive(&asked, &short).unwrap_err().to_string();
+        assert!(err.contains("room 22 is missing"), "{err}");
+        for garbage in [r#"{"data":{}}"#, r#"{"data":[{"alive":"yes"}]}"#, "null"] {
+            let v: Value = serde_json::from_str(garbage).unwrap();
+            assert!(matches!(
+                parse_check_alive(&asked, &v),
+                Err(TikTokError::BadResponse { .. })
+            ));
+        }
     }
 
     #[test]

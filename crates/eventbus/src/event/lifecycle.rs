@@ -1,5 +1,5 @@
 //! Lifecycle: control messages (stream end, pause, resume) and the source's own connection
-//! events (connected, disconnected, reconnecting, gap).
+//! events (connected, disconnected, reconnecting, gap), and a followed room's state (roomState).
 
 use serde::{Deserialize, Serialize};
 
@@ -108,4 +108,69 @@ pub struct GapEvent {
     /// How many events are known to be missing, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missed: Option<u64>,
+}
+
+/// What a followed room is doing, in a service that follows many rooms (`tiktok-live serve`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RoomState {
+    /// Not live: go-live detection runs.
+    #[default]
+    Waiting,
+    /// Live: a connection is being opened.
+    Connecting,
+    /// Connected and receiving events.
+    Live,
+    /// The connection dropped; the source is reconnecting.
+    Reconnecting,
+    /// No longer followed: removed, or ended by a fatal error (see the event's `error`).
+    Stopped,
+}
+
+impl RoomState {
+    /// Every state, in lifecycle order.
+    pub const ALL: &'static [RoomState] = &[
+        RoomState::Waiting,
+        RoomState::Connecting,
+        RoomState::Live,
+        RoomState::Reconnecting,
+        RoomState::Stopped,
+    ];
+
+    /// The state's name, as in JSON (`waiting`, `connecting`, `live`, `reconnecting`, `stopped`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            RoomState::Waiting => "waiting",
+            RoomState::Connecting => "connecting",
+            RoomState::Live => "live",
+            RoomState::Reconnecting => "reconnecting",
+            RoomState::Stopped => "stopped",
+        }
+    }
+}
+
+impl std::fmt::Display for RoomState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `roomState`: a followed room changed state (a service's room lifecycle).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomStateEvent {
+    #[serde(flatten)]
+    pub meta: EventMeta,
+    /// The streamer's handle.
+    pub user: String,
+    /// The state before; absent for a room that was just added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<RoomState>,
+    /// The state now.
+    pub to: RoomState,
+    /// Why, in a few words (`added`, `went live`, `stream ended`, `removed`…).
+    pub reason: String,
+    /// The error that caused the change, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }

@@ -12,7 +12,7 @@
 //! Events serialize (serde) to one JSON object whose `type` is the event name users know from
 //! the Node library (`chat`, `gift`, `member`, `like`, `social`, `subscribe`, `roomUser`,
 //! `questionNew`, `linkMicBattle`, `linkMicArmies`, `emote`, `streamEnd`, others in camelCase,
-//! lifecycle as `connected`, `disconnected`, `reconnecting`, `gap`). Kinds the Node library has
+//! lifecycle as `connected`, `disconnected`, `reconnecting`, `gap`, and a followed room's `roomState`). Kinds the Node library has
 //! no name for are named the same way, after their method (`WebcastPictionaryStartMessage` is
 //! `pictionaryStart`). Every event has `room_id`, `msg_id` (64-bit ids as decimal strings),
 //! `create_time` (ms) and `method` (the wire message name). Field names are snake_case. Fields
@@ -126,7 +126,8 @@ macro_rules! events {
                 None
             }
 
-            /// Connection lifecycle kinds (connected, disconnected, reconnecting, gap).
+            /// Lifecycle kinds: the connection's (connected, disconnected, reconnecting, gap) and a
+            /// followed room's (roomState).
             pub const fn is_lifecycle(self) -> bool {
                 match self { $(EventKind::$variant => $lifecycle,)* }
             }
@@ -341,6 +342,8 @@ events! {
     Reconnecting(ReconnectingEvent) = "reconnecting", true;
     /// Continuity lost.
     Gap(GapEvent) = "gap", true;
+    /// A followed room changed state (service room lifecycle).
+    RoomState(RoomStateEvent) = "roomState", true;
     /// A message with no type here; raw bytes kept.
     Unknown(UnknownEvent) = "unknown", false;
 }
@@ -420,6 +423,36 @@ impl Event {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn room_state_json_names_user_states_and_reason() {
+        let ev = Event::RoomState(RoomStateEvent {
+            meta: EventMeta {
+                room_id: 7_400_000_000_000_000_001,
+                create_time: 1_700_000_000_000,
+                ..EventMeta::default()
+            },
+            user: "river_otter".into(),
+            from: Some(RoomState::Waiting),
+            to: RoomState::Connecting,
+            reason: "went live".into(),
+            error: None,
+        });
+        let v: serde_json::Value = serde_json::to_value(&ev).unwrap();
+        assert_eq!(v["type"], "roomState");
+        assert_eq!(v["user"], "river_otter");
+        assert_eq!(v["from"], "waiting");
+        assert_eq!(v["to"], "connecting");
+        assert_eq!(v["reason"], "went live");
+        assert!(v.get("error").is_none());
+        assert!(EventKind::RoomState.is_lifecycle());
+        assert_eq!(serde_json::from_value::<Event>(v).unwrap(), ev);
+        let names: Vec<&str> = RoomState::ALL.iter().map(|s| s.name()).collect();
+        assert_eq!(
+            names,
+            ["waiting", "connecting", "live", "reconnecting", "stopped"]
+        );
+    }
+
     use super::*;
 
     #[test]

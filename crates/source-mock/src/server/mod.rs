@@ -658,6 +658,18 @@ impl FakeServer {
         Ok(rooms.end(room, action))
     }
 
+    /// Puts a user in `state` while the server runs: [`UserState::Live`] starts a stream
+    /// ([`go_live`](Self::go_live)), [`UserState::Offline`] ends the current one as TikTok does
+    /// ([`end_stream`](Self::end_stream) with action 3). Returns false for a user the server
+    /// does not know; [`UserState::Unknown`] cannot be set at run time and also gives false.
+    pub fn set_user_state(&self, unique_id: &str, state: UserState) -> bool {
+        match state {
+            UserState::Live => self.go_live(unique_id).is_ok(),
+            UserState::Offline => self.end_stream(unique_id, 3).is_ok(),
+            UserState::Unknown => false,
+        }
+    }
+
     /// Drops the TCP connection of every open push socket at once (no close frame), as a
     /// network blip or a server restart would.
     pub fn drop_all_sockets(&self) {
