@@ -177,6 +177,7 @@ async fn fake(speed: f64) -> FakeServer {
         .user("gamma", UserState::Live)
         .recording(demo_recording())
         .pace(Pace::Speed(speed))
+        .recorded_end_ends_stream(true)
         .start()
         .await
         .unwrap()
@@ -184,7 +185,8 @@ async fn fake(speed: f64) -> FakeServer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_with_a_config_file_flushes_everything_on_sigterm_and_exits_0() {
-    let fake = fake(20.0).await;
+    // Slow enough that no stream ends before all three rooms are live at once.
+    let fake = fake(4.0).await;
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &fake.base_url(), "");
     let mut serve = Running::start(&["serve", "--config", &config, "--json"]);

@@ -63,6 +63,8 @@ struct Writer {
     cfg: JsonlConfig,
     files: HashMap<u64, (String, OpenFile)>,
     compressors: Vec<JoinHandle<()>>,
+    /// Items of the batch being written that are on disk already (a failed call's progress).
+    committed: usize,
 }
 
 fn io(path: &Path) -> impl FnOnce(io::Error) -> JsonlError + '_ {
@@ -108,48 +110,82 @@ impl Writer {
         }
     }
 
-    /// Writes one batch; on failure every file touched is cut back to where it was.
-    fn write(&mut self, items: &[Item], status: &Mutex<JsonlStatus>) -> Result<(), JsonlError> {
-        let date = clock::utc_date(clock::now_ms());
-        let mut lines: Vec<(u64, String)> = Vec::with_capacity(items.len());
-        for item in items {
-            match item {
-                Item::Event(ev) => lines.push((
-                    ev.room_id(),
-                    serde_json::to_string(&**ev).unwrap_or_default(),
-                )),
-                Item::Gap { missed } => {
-                    let gap = gap_event(
-                        *missed,
-                        "the JSON-lines output dropped events: it fell behind",
-                    );
-                    let line = serde_json::to_string(&gap).unwrap_or_default();
-                    let mut rooms: Vec<u64> = self.files.keys().copied().collect();
-                    if rooms.is_empty() {
-                        rooms.push(0);
-                    }
-                    lines.extend(rooms.into_iter().map(|r| (r, line.clone())));
+    /// The lines of one queued item: an event's JSON, or a gap notice for every open file.
+    fn lines_of(&self, item: &Item) -> Vec<(u64, String)> {
+        match item {
+            Item::Event(ev) => vec![(
+                ev.room_id(),
+                serde_json::to_string(&**ev).unwrap_or_default(),
+            )],
+            Item::Gap { missed } => {
+                let gap = gap_event(
+                    *missed,
+                    "the JSON-lines output dropped events: it fell behind",
+                );
+                let line = serde_json::to_string(&gap).unwrap_or_default();
+                let mut rooms: Vec<u64> = self.files.keys().copied().collect();
+                if rooms.is_empty() {
+                    rooms.push(0);
                 }
+                rooms.into_iter().map(|r| (r, line.clone())).collect()
             }
         }
+    }
+
+    /// Writes one batch, skipping the items an earlier, failed call of the same batch already
+    /// committed (`self.committed`: the drain loop retries the same batch until it succeeds).
+    ///
+    /// Items are committed in segments: a segment ends where a file reaches `max_bytes`, and
+    /// that file is rotated there, so no file grows past `max_bytes` by more than one line
+    /// however large a batch is. On failure, the files the failed segment touched are cut back
+    /// to their last whole line, and the next call resumes after the last committed item.
+    fn write(&mut self, items: &[Item], status: &Mutex<JsonlStatus>) -> Result<(), JsonlError> {
+        let date = clock::utc_date(clock::now_ms());
+        let start = self.committed.min(items.len());
         let mut marks: HashMap<u64, (PathBuf, u64)> = HashMap::new();
+        let mut done = start;
+        let mut rotated: u64 = 0;
         let result = (|| {
-            for (room, line) in &lines {
-                let f = self.file_for(*room, &date)?;
-                marks
-                    .entry(*room)
-                    .or_insert_with(|| (f.path.clone(), f.len));
-                f.out.write_all(line.as_bytes()).map_err(io(&f.path))?;
-                f.out.write_all(b"\n").map_err(io(&f.path))?;
-                f.len += line.len() as u64 + 1;
-            }
-            for room in marks.keys() {
-                if let Some((_, f)) = self.files.get_mut(room) {
-                    f.out.flush().map_err(io(&f.path))?;
+            while done < items.len() {
+                let mut full = Vec::new();
+                for (room, line) in self.lines_of(&items[done]) {
+                    let f = self.file_for(room, &date)?;
+                    marks.entry(room).or_insert_with(|| (f.path.clone(), f.len));
+                    f.out.write_all(line.as_bytes()).map_err(io(&f.path))?;
+                    f.out.write_all(b"\n").map_err(io(&f.path))?;
+                    f.len += line.len() as u64 + 1;
+                    if f.len >= self.cfg.max_bytes {
+                        full.push(room);
+                    }
+                }
+                let last = done + 1 == items.len();
+                if full.is_empty() && !last {
+                    done += 1;
+                    continue;
+                }
+                // End of a segment: flush what it touched; it is committed.
+                for room in marks.keys() {
+                    if let Some((_, f)) = self.files.get_mut(room) {
+                        f.out.flush().map_err(io(&f.path))?;
+                    }
+                }
+                marks.clear();
+                done += 1;
+                self.committed = done;
+                for room in full {
+                    self.rotate(room)?;
+                    rotated += 1;
                 }
             }
             Ok(())
         })();
+        let written = (self.committed.max(start) - start) as u64;
+        {
+            let mut st = crate::lock(status);
+            st.lines += written;
+            st.rotations += rotated;
+        }
+        instrument::events_out(OUTPUT, written);
         if let Err(e) = result {
             // Drop the buffered writers and cut each file back to its last whole line.
             for (room, (path, len)) in marks {
@@ -160,24 +196,8 @@ impl Writer {
             }
             return Err(e);
         }
-        let written = lines.len() as u64;
-        instrument::events_out(OUTPUT, written);
-        let mut rotated = 0;
-        let rooms: Vec<u64> = marks.keys().copied().collect();
-        for room in rooms {
-            if self
-                .files
-                .get(&room)
-                .is_some_and(|(_, f)| f.len >= self.cfg.max_bytes)
-            {
-                self.rotate(room)?;
-                rotated += 1;
-            }
-        }
-        let mut st = crate::lock(status);
-        st.lines += written;
-        st.rotations += rotated;
-        st.last_error = None;
+        self.committed = 0;
+        crate::lock(status).last_error = None;
         Ok(())
     }
 
@@ -267,6 +287,7 @@ impl JsonlOutput {
             cfg: cfg.clone(),
             files: HashMap::new(),
             compressors: Vec::new(),
+            committed: 0,
         };
         let thread = {
             let (inlet, status) = (Arc::clone(&inlet), Arc::clone(&status));

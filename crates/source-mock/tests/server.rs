@@ -695,8 +695,9 @@ async fn a_user_can_go_live_and_offline_while_the_server_runs() {
         .await
         .unwrap();
     let base = s.base_url();
-    let room = s.room_id("sleepy");
+    // A new stream has a new room id: ask about the current one each time.
     let alive = || async {
+        let room = s.room_id("sleepy");
         let v: serde_json::Value = serde_json::from_str(
             &get(&format!("{base}/webcast/room/check_alive/?room_ids={room}"))
                 .await
@@ -720,7 +721,13 @@ async fn a_user_can_go_live_and_offline_while_the_server_runs() {
         alive().await,
         (serde_json::json!(false), serde_json::json!(4))
     );
+    let offline_room = s.room_id("sleepy");
     assert!(s.set_user_state("@sleepy", UserState::Live));
+    assert_ne!(
+        s.room_id("sleepy"),
+        offline_room,
+        "a new stream, a new room id"
+    );
     assert_eq!(
         alive().await,
         (serde_json::json!(true), serde_json::json!(2))

@@ -107,6 +107,7 @@ pub async fn fake_with_rooms(
     let mut b = FakeServer::builder()
         .script(Vec::new(), frames)
         .history(false)
+        .recorded_end_ends_stream(true)
         .pace(Pace::RealTime);
     for (i, (name, state)) in users.iter().enumerate() {
         b = b.user_with_room(name.clone(), *state, 7_460_000_000_000_000_000 + i as u64);

@@ -115,6 +115,7 @@ pub(crate) struct Shared {
     pub(crate) generated_history: u64,
     pub(crate) need_ack: bool,
     pub(crate) enter_room_resp_messages: bool,
+    pub(crate) recorded_end_ends_stream: bool,
     pub(crate) enter_room_timeout: Duration,
     pub(crate) limits: Limits,
     pub(crate) port: u16,
@@ -242,6 +243,7 @@ pub struct FakeServerBuilder {
     generated_history: u64,
     need_ack: bool,
     enter_room_resp_messages: bool,
+    recorded_end_ends_stream: bool,
     enter_room_timeout: Duration,
     faults: Vec<(Fault, Trigger)>,
     sign_servers: Vec<String>,
@@ -264,6 +266,7 @@ impl Default for FakeServerBuilder {
             generated_history: 5,
             need_ack: true,
             enter_room_resp_messages: false,
+            recorded_end_ends_stream: false,
             enter_room_timeout: Duration::from_secs(2),
             faults: Vec::new(),
             sign_servers: Vec::new(),
@@ -374,6 +377,16 @@ impl FakeServerBuilder {
     /// (default false).
     pub fn enter_room_resp_messages(mut self, on: bool) -> Self {
         self.enter_room_resp_messages = on;
+        self
+    }
+
+    /// Whether a stream end in the played recording (or script) ends the room's stream as on
+    /// TikTok: the user goes offline until it goes live again (with a new room id), so no
+    /// later socket replays that stream (default false: every new socket replays the recording
+    /// from its start, which is what a demo or a replay test wants). A service that follows
+    /// rooms across streams is tested with this on.
+    pub fn recorded_end_ends_stream(mut self, on: bool) -> Self {
+        self.recorded_end_ends_stream = on;
         self
     }
 
@@ -523,6 +536,7 @@ impl FakeServerBuilder {
             generated_history: self.generated_history,
             need_ack: self.need_ack,
             enter_room_resp_messages: self.enter_room_resp_messages,
+            recorded_end_ends_stream: self.recorded_end_ends_stream,
             enter_room_timeout: self.enter_room_timeout,
             limits: self.limits,
             port: addr.port(),

@@ -863,10 +863,12 @@ where
                             c.note(&b);
                             c.frames_sent += 1;
                             if b.ends_stream {
-                                // The recording's stream end ends the room's stream, as on
-                                // TikTok: the user is offline until it goes live again (with
-                                // a new room id), and no later socket replays this stream.
-                                if phase_rx.borrow().stream == my_stream {
+                                // With `recorded_end_ends_stream`, the recording's stream end
+                                // ends the room's stream, as on TikTok: the user is offline
+                                // until it goes live again (with a new room id).
+                                if shared.recorded_end_ends_stream
+                                    && phase_rx.borrow().stream == my_stream
+                                {
                                     shared.rooms.end(&room, 3);
                                 }
                                 closing = true;
